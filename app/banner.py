@@ -1,0 +1,27 @@
+"""What `make run` prints before serving: where to go and how to sign in."""
+
+from app.demo import AGENCY_STAFF, DANISH, DEMO_PASSWORD, NORWEGIAN
+
+BANNER = """
+Venlig is starting on http://127.0.0.1:5000
+
+  Sign in at http://127.0.0.1:5000/login (password for every demo user: {password})
+{logins}
+  Dev phone (every text the demo debtors get): http://127.0.0.1:5000/dev/phone/
+  Health: http://127.0.0.1:5000/healthz
+  The worker sends due reminders within a minute, inside the debtors' contact hours.
+"""
+
+
+def main() -> None:
+    logins = [
+        f"    {role.value:<10} {email}" for email, _name, role, _lang in AGENCY_STAFF
+    ]
+    logins += [
+        f"    {'creditor':<10} {spec.slug}@venlig.test" for spec in (DANISH, NORWEGIAN)
+    ]
+    print(BANNER.format(password=DEMO_PASSWORD, logins="\n".join(logins)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""`flask` commands: database migrations, demo data and staff accounts."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app import migrate
+from app.clock import utcnow
+from app.demo import DEMO_PASSWORD, database_is_empty, seed_demo
+from app.errors import DomainError
+from app.models.enums import Role
+from app.scheduler import build_scheduler, reminders_tick
+from app.services.users import create_user
+from app.web.db import get_engine, get_sessionmaker
+
+db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the database to REVISION (default: head)."""
+    migrate.upgrade(get_engine(), revision)
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the database to REVISION (e.g. -1 or base)."""
+    migrate.downgrade(get_engine(), revision)
+    click.echo(f"Database downgraded to {revision}.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def db_revision(message: str) -> None:
+    """Autogenerate a revision from the models; read and edit it before committing."""
+    migrate.revision(get_engine(), message)
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail when the database schema differs from the models."""
+    differences = migrate.schema_differences(get_engine())
+    for difference in differences:
+        click.echo(f"  {difference}")
+    if differences:
+        raise click.ClickException("The database does not match the models.")
+    click.echo("The database matches the models.")
+
+
+@click.command("demo")
+@click.option(
+    "--if-empty", is_flag=True, help="Seed only when the database has no creditor."
+)
+def demo(if_empty: bool) -> None:
+    """Seed the demo agency, creditors, staff, debtors and accounts (idempotent)."""
+    with get_sessionmaker()() as session:
+        if if_empty and not database_is_empty(session):
+            click.echo("Demo data already present; nothing to do.")
+            return
+        created = seed_demo(session, now=utcnow())
+        session.commit()
+    click.echo(f"Demo ready ({created} new records). Staff password: {DEMO_PASSWORD}")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--creditor-id", type=int, default=None)
+@click.password_option()
+def create_user_command(
+    email: str, name: str, role: str, creditor_id: int | None, password: str
+) -> None:
+    """Create a staff user."""
+    with get_sessionmaker()() as session:
+        try:
+            create_user(
+                session,
+                email=email,
+                name=name,
+                password=password,
+                role=Role(role),
+                creditor_id=creditor_id,
+                now=utcnow(),
+            )
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        session.commit()
+    click.echo(f"Created {role} {email}.")
+
+
+@click.command("worker")
+def worker() -> None:
+    """Run the periodic jobs (reminder planning and dispatch) until interrupted."""
+    scheduler = build_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo("Venlig worker started; Ctrl+C stops it.")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Venlig worker stopped.")
+
+
+@click.command("tick")
+def tick() -> None:
+    """Run one reminder tick now and print what it did."""
+    click.echo(reminders_tick(current_app._get_current_object()))  # type: ignore[attr-defined]
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo)
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(worker)
+    app.cli.add_command(tick)

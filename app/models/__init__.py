@@ -1,0 +1,40 @@
+"""Every model, imported here so the metadata is complete wherever models are used."""
+
+from app.db import Base
+from app.models.account import Account, LedgerEntry
+from app.models.audit import AuditEvent
+from app.models.conversation import ChatMessage, Conversation
+from app.models.creditor import Creditor, PlanRules
+from app.models.debtor import Debtor
+from app.models.message import ContactDecision, InboundMessage, Message
+from app.models.plan import Instalment, PaymentPlan, PromiseToPay
+from app.models.portal import PortalLink
+from app.models.risk import RiskSignal
+from app.models.sequence import Sequence, Step
+from app.models.user import User
+
+# Complete only once every model module above is imported.
+metadata = Base.metadata
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "ChatMessage",
+    "ContactDecision",
+    "Conversation",
+    "Creditor",
+    "Debtor",
+    "InboundMessage",
+    "Instalment",
+    "LedgerEntry",
+    "Message",
+    "PaymentPlan",
+    "PlanRules",
+    "PortalLink",
+    "PromiseToPay",
+    "RiskSignal",
+    "Sequence",
+    "Step",
+    "User",
+    "metadata",
+]

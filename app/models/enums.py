@@ -1,0 +1,136 @@
+"""The closed vocabularies of the domain, stored as their string values."""
+
+import enum
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    AGENT = "agent"
+    CREDITOR = "creditor"
+
+
+class Language(enum.StrEnum):
+    DA = "da"
+    NB = "nb"
+    EN = "en"
+
+
+class VerificationFactor(enum.StrEnum):
+    BIRTH_DATE = "birth_date"
+    POSTCODE = "postcode"
+    REFERENCE = "reference"
+
+
+class AccountStatus(enum.StrEnum):
+    OPEN = "open"
+    PROMISED = "promised"
+    PLAN = "plan"
+    PAID = "paid"
+    DISPUTED = "disputed"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+class LedgerKind(enum.StrEnum):
+    """Charges, fees and refunds raise the balance; payments and credits lower it."""
+
+    CHARGE = "charge"
+    FEE = "fee"
+    REFUND = "refund"
+    PAYMENT = "payment"
+    CREDIT = "credit"
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    EMAIL = "email"
+
+
+class StepOffsetFrom(enum.StrEnum):
+    DUE_DATE = "due_date"
+    PREVIOUS_STEP = "previous_step"
+
+
+class StepAction(enum.StrEnum):
+    SEND = "send"
+    HAND_TO_AGENT = "hand_to_agent"
+
+
+class MessageStatus(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERED = "undelivered"
+    UNKNOWN = "unknown"
+    SUPPRESSED = "suppressed"
+
+
+class DecisionOutcome(enum.StrEnum):
+    DEFERRED = "deferred"
+    SUPPRESSED = "suppressed"
+
+
+class PlanStatus(enum.StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class PlanFrequency(enum.StrEnum):
+    WEEKLY = "weekly"
+    FORTNIGHTLY = "fortnightly"
+    MONTHLY = "monthly"
+
+
+class InstalmentStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    PAID = "paid"
+    REQUIRES_ACTION = "requires_action"
+    FAILED = "failed"
+    MISSED = "missed"
+    MOVED = "moved"
+
+
+class PromiseStatus(enum.StrEnum):
+    PENDING = "pending"
+    KEPT = "kept"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+
+
+class ConversationStatus(enum.StrEnum):
+    WAITING = "waiting"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class ChatSender(enum.StrEnum):
+    DEBTOR = "debtor"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+class Severity(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class SignalSource(enum.StrEnum):
+    SMS = "sms"
+    CHAT = "chat"
+    PORTAL = "portal"
+    EVENT = "event"
+    AGENT = "agent"
+
+
+class SignalStatus(enum.StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"
+    RESOLVED = "resolved"

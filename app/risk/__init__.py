@@ -1,0 +1,1 @@
+"""Complaint-risk detection: finds the signs of a coming complaint in debtors' messages."""

@@ -1,0 +1,1 @@
+"""Core use cases: each takes a session first, flushes, and never commits."""

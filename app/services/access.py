@@ -1,0 +1,98 @@
+"""Tenant-scoped loaders: the one place that decides which debtors a staff user may see.
+
+Objects of another creditor raise NotFound, never Forbidden, so their existence does not leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy.orm import Session
+
+from app.errors import NotFound
+from app.models import Account, Creditor, Debtor, User
+
+
+def _visible_to(user: User) -> ColumnElement[bool]:
+    if user.is_agency_staff:
+        return true()
+    return Debtor.creditor_id == user.creditor_id
+
+
+def visible_creditors(session: Session, user: User) -> list[Creditor]:
+    statement = select(Creditor).order_by(Creditor.name)
+    if not user.is_agency_staff:
+        statement = statement.where(Creditor.id == user.creditor_id)
+    return list(session.scalars(statement))
+
+
+def get_debtor_for_user(session: Session, user: User, debtor_id: int) -> Debtor:
+    """:raises NotFound: no such debtor, or not one this user may see."""
+    debtor = session.scalar(
+        select(Debtor).where(Debtor.id == debtor_id, _visible_to(user))
+    )
+    if debtor is None:
+        raise NotFound("No such debtor")
+    return debtor
+
+
+def get_account_for_user(session: Session, user: User, account_id: int) -> Account:
+    """:raises NotFound: no such account, or not one this user may see."""
+    account = session.get(Account, account_id)
+    if account is None or not (
+        user.is_agency_staff or account.creditor_id == user.creditor_id
+    ):
+        raise NotFound("No such account")
+    return account
+
+
+@dataclass(frozen=True)
+class DebtorPage:
+    debtors: list[Debtor]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def search_debtors_for_user(
+    session: Session, user: User, *, query: str = "", page: int = 1, per_page: int = 25
+) -> DebtorPage:
+    """Debtors this user may see, filtered by name, phone, customer number or invoice."""
+    statement = select(Debtor).where(_visible_to(user))
+    term = query.strip()
+    if term:
+        like = f"%{term.lower()}%"
+        invoice_match = select(Account.debtor_id).where(
+            func.lower(Account.external_reference).like(like)
+        )
+        statement = statement.where(
+            or_(
+                func.lower(Debtor.name).like(like),
+                Debtor.phone_e164.like(f"%{term}%"),
+                func.lower(Debtor.customer_number).like(like),
+                Debtor.id.in_(invoice_match),
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    page = max(1, page)
+    debtors = session.scalars(
+        statement.order_by(Debtor.name, Debtor.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return DebtorPage(list(debtors), total, page, per_page)
+
+
+def accounts_of_debtor(session: Session, debtor: Debtor) -> list[Account]:
+    return list(
+        session.scalars(
+            select(Account)
+            .where(Account.debtor_id == debtor.id)
+            .order_by(Account.due_on)
+        )
+    )

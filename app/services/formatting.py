@@ -1,0 +1,23 @@
+"""Locale-aware formatting of money and dates, shared by pages and SMS texts."""
+
+from __future__ import annotations
+
+from babel.numbers import format_currency, get_currency_precision
+
+
+def minor_unit_exponent(currency: str) -> int:
+    """Digits after the decimal point for an ISO 4217 currency (DKK 2, JPY 0, KWD 3)."""
+    return int(get_currency_precision(currency))
+
+
+def format_money(amount_minor: int, currency: str, locale: str) -> str:
+    """1.250,00 kr. in Danish, kr 1 250,00 in Norwegian, DKK 1,250.00 in English."""
+    exponent = minor_unit_exponent(currency)
+    return str(
+        format_currency(
+            amount_minor / 10**exponent if exponent else amount_minor,
+            currency,
+            locale=locale,
+            currency_digits=True,
+        )
+    )

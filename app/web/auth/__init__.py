@@ -1,0 +1,5 @@
+"""Staff sign-in and sign-out."""
+
+from app.web.auth.views import bp
+
+__all__ = ["bp"]

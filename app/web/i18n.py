@@ -1,0 +1,72 @@
+"""Which language a page is shown in, and locale-aware formatting for templates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from app.services.formatting import format_money
+
+LANGUAGE_NAMES = {"en": "English", "da": "Dansk", "nb": "Norsk bokmål"}
+STATUS_LABELS = {
+    "open": _l("Open"),
+    "promised": _l("Promised"),
+    "plan": _l("On a plan"),
+    "paid": _l("Paid"),
+    "disputed": _l("Disputed"),
+    "paused": _l("Paused"),
+    "closed": _l("Closed"),
+}
+LEDGER_LABELS = {
+    "charge": _l("Invoice amount"),
+    "fee": _l("Fee"),
+    "refund": _l("Refund"),
+    "payment": _l("Payment"),
+    "credit": _l("Credit"),
+}
+
+
+def select_locale() -> str:
+    """The language chosen on the page, else the staff user's, else the browser's."""
+    offered: list[str] = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in offered:
+        return str(chosen)
+    if current_user.is_authenticated and current_user.user.language in offered:
+        return str(current_user.user.language)
+    return request.accept_languages.best_match(offered) or offered[0]
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """Format minor units in the page's locale."""
+    return format_money(amount_minor, currency, str(get_locale() or "en"))
+
+
+def local_datetime(value: datetime | None, tz_name: str | None = None) -> str:
+    if value is None:
+        return ""
+    if tz_name:
+        value = value.astimezone(ZoneInfo(tz_name))
+        return format_datetime(value.replace(tzinfo=None), "medium", rebase=False)
+    return format_datetime(value, "medium")
+
+
+def local_date(value: date | None) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+def register_i18n(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        money=money, local_datetime=local_datetime, local_date=local_date
+    )
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        get_locale=get_locale,
+        status_label=lambda status: STATUS_LABELS.get(str(status), str(status)),
+        ledger_label=lambda kind: LEDGER_LABELS.get(str(kind), str(kind)),
+    )

@@ -1,0 +1,49 @@
+"""Twilio request authentication and the inbound path shared with the dev phone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import current_app
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.clock import utcnow
+from app.web.db import get_session
+from reminders.inbound import receive_sms
+
+
+def auth_token() -> str:
+    """The token Twilio signs with; the dev phone signs with its own in development."""
+    if current_app.config["SMS_BACKEND"] == "twilio":
+        return str(current_app.config["TWILIO_AUTH_TOKEN"])
+    return str(current_app.config["DEV_TWILIO_AUTH_TOKEN"])
+
+
+def public_url(path: str, query: str = "") -> str:
+    """The URL exactly as Twilio requested it: our public base URL, not what the proxy says."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}{path}" + (f"?{query}" if query else "")
+
+
+def signature_valid(url: str, params: Mapping[str, str], signature: str) -> bool:
+    return bool(RequestValidator(auth_token()).validate(url, dict(params), signature))
+
+
+def sign(url: str, params: Mapping[str, str]) -> str:
+    return str(RequestValidator(auth_token()).compute_signature(url, dict(params)))
+
+
+def handle_inbound(params: Mapping[str, str]) -> str:
+    """Record and act on one inbound SMS; answer with empty TwiML (replies go via the outbox)."""
+    session = get_session()
+    receive_sms(
+        session,
+        from_number=params.get("From", ""),
+        to_number=params.get("To", ""),
+        body=params.get("Body", ""),
+        provider_message_id=params["MessageSid"],
+        now=utcnow(),
+    )
+    session.commit()
+    return str(MessagingResponse())

@@ -1,0 +1,1 @@
+"""Payments: gateway port and adapters, plans, instalments, ledger reconciliation."""

@@ -1,0 +1,1 @@
+"""Reminder engine: sequences, contact policy, SMS texts and inbound replies."""

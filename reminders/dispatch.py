@@ -1,0 +1,303 @@
+"""The dispatcher: send queued messages whose time has come, at most once each.
+
+Each message is claimed (queued -> sending) and committed before the provider is called, so a
+crash can never lead to a second send: a message left in `sending` may have reached the provider
+and is marked `unknown` for the status callback to settle, never re-sent blind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models import Account, Creditor, Debtor, Message
+from app.models.enums import DecisionOutcome, MessageStatus
+from app.services.ledger import balance_of
+from app.services.portal_links import issue_link
+from reminders.decisions import record_decision
+from reminders.planner import RulesFor
+from reminders.policy import Channel as PolicyChannel
+from reminders.policy import (
+    ContactKind,
+    Defer,
+    ProposedContact,
+    Suppress,
+    decide_contact,
+)
+from reminders.segments import count_segments
+from reminders.sms import OutgoingSms, SmsSender, SmsSendError
+from reminders.state import ContactFacts
+from reminders.texts import TextContext, render_text
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+STALE_SENDING = timedelta(minutes=10)
+LinkFor = Callable[[str], str]
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    deferred: int = 0
+    suppressed: int = 0
+    failed: int = 0
+    retried: int = 0
+    unknown: int = 0
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
+    """Mark up to `limit` due messages `sending` and return their ids (commit right after).
+
+    On PostgreSQL concurrent workers skip each other's rows (FOR UPDATE SKIP LOCKED).
+    """
+    due = (
+        select(Message.id)
+        .where(Message.status == MessageStatus.QUEUED, Message.not_before <= now)
+        .order_by(Message.not_before, Message.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(session.scalars(due))
+    if ids:
+        session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), Message.status == MessageStatus.QUEUED)
+            .values(status=MessageStatus.SENDING, status_updated_at=now)
+        )
+    return ids
+
+
+def dispatch_due(
+    sessions: sessionmaker[Session],
+    sender: SmsSender,
+    *,
+    now: datetime,
+    rules_for: RulesFor,
+    link_for: LinkFor,
+    limit: int = 200,
+) -> DispatchResult:
+    """Claim due messages in one transaction, then deliver each in its own."""
+    with sessions.begin() as session:
+        ids = claim_due(session, now=now, limit=limit)
+    result = DispatchResult()
+    for message_id in ids:
+        with sessions.begin() as session:
+            deliver_one(
+                session,
+                sender,
+                message_id,
+                now=now,
+                rules_for=rules_for,
+                link_for=link_for,
+                result=result,
+            )
+    return result
+
+
+def deliver_one(
+    session: Session,
+    sender: SmsSender,
+    message_id: int,
+    *,
+    now: datetime,
+    rules_for: RulesFor,
+    link_for: LinkFor,
+    result: DispatchResult,
+) -> None:
+    """Re-check the policy for one claimed message, then send it or put it back."""
+    message = session.get(Message, message_id)
+    if message is None or message.status is not MessageStatus.SENDING:
+        return
+    debtor = session.get(Debtor, message.debtor_id)
+    account = session.get(Account, message.account_id) if message.account_id else None
+    assert debtor is not None
+    if account is not None and not _allowed_now(
+        session, message, account, debtor, rules_for, now, result
+    ):
+        return
+    _send(
+        session,
+        sender,
+        message,
+        account,
+        debtor,
+        now=now,
+        link_for=link_for,
+        result=result,
+    )
+
+
+def _allowed_now(
+    session: Session,
+    message: Message,
+    account: Account,
+    debtor: Debtor,
+    rules_for: RulesFor,
+    now: datetime,
+    result: DispatchResult,
+) -> bool:
+    """The debtor may have paid, opted out or disputed since the message was planned."""
+    decision = decide_contact(
+        ContactFacts(session, [account], now).state_for(account),
+        ProposedContact(PolicyChannel(message.channel.value), ContactKind.REMINDER),
+        rules_for(account, debtor),
+        now,
+    )
+    if isinstance(decision, Suppress):
+        message.status = MessageStatus.SUPPRESSED
+        message.suppressed_reason = decision.reason.value
+        record_decision(
+            session, message, DecisionOutcome.SUPPRESSED, decision.reason.value, now=now
+        )
+        result.suppressed += 1
+        return False
+    if isinstance(decision, Defer):
+        message.status = MessageStatus.QUEUED
+        message.not_before = decision.until
+        record_decision(
+            session,
+            message,
+            DecisionOutcome.DEFERRED,
+            decision.reason.value,
+            now=now,
+            defer_until=decision.until,
+        )
+        result.deferred += 1
+        return False
+    return True
+
+
+def _send(
+    session: Session,
+    sender: SmsSender,
+    message: Message,
+    account: Account | None,
+    debtor: Debtor,
+    *,
+    now: datetime,
+    link_for: LinkFor,
+    result: DispatchResult,
+) -> None:
+    creditor = session.get(Creditor, debtor.creditor_id)
+    assert creditor is not None
+    body = message.body or render_text(
+        message.template_key,
+        message.language.value,
+        _context(session, creditor, debtor, account, now=now, link_for=link_for),
+    )
+    message.body = body
+    message.attempts += 1
+    message.segments = count_segments(body).segments
+    try:
+        sent = sender.send(
+            OutgoingSms(
+                to=message.to_address, body=body, sender_name=creditor.sms_sender_name
+            )
+        )
+    except SmsSendError as error:
+        _failed(session, message, debtor, error, now, result)
+        return
+    message.provider_message_id = sent.provider_id
+    message.status = _STATUS_FROM_PROVIDER.get(sent.status, MessageStatus.SENT)
+    message.segments = sent.segments or message.segments
+    message.price_minor, message.price_currency = sent.price_minor, sent.price_currency
+    message.sent_at = message.status_updated_at = now
+    result.sent += 1
+
+
+_STATUS_FROM_PROVIDER = {
+    "accepted": MessageStatus.SENT,
+    "queued": MessageStatus.SENT,
+    "sending": MessageStatus.SENT,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+}
+
+
+def _context(
+    session: Session,
+    creditor: Creditor,
+    debtor: Debtor,
+    account: Account | None,
+    *,
+    now: datetime,
+    link_for: LinkFor,
+) -> TextContext:
+    show_amount = creditor.show_amount_in_sms and account is not None
+    return TextContext(
+        first_name=debtor.first_name,
+        creditor=creditor.name,
+        link=link_for(issue_link(session, debtor, now=now)),
+        support_phone=creditor.support_phone or "",
+        amount_minor=balance_of(session, account.id)
+        if show_amount and account
+        else None,
+        currency=account.currency if account else None,
+    )
+
+
+def _failed(
+    session: Session,
+    message: Message,
+    debtor: Debtor,
+    error: SmsSendError,
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    message.error_code = error.code
+    message.status_updated_at = now
+    if error.accepted_maybe:
+        message.status = MessageStatus.UNKNOWN
+        result.unknown += 1
+        logger.warning(
+            "message %s may have been sent (%s): marked unknown", message.id, error
+        )
+        return
+    if error.permanent or message.attempts >= MAX_ATTEMPTS:
+        message.status = MessageStatus.FAILED
+        reason = _mark_unreachable(debtor, error, now)
+        record_decision(session, message, DecisionOutcome.SUPPRESSED, reason, now=now)
+        result.failed += 1
+        return
+    # Refused before acceptance (rate limit, provider outage): safe to try again later.
+    message.status = MessageStatus.QUEUED
+    message.not_before = now + timedelta(minutes=2**message.attempts)
+    result.retried += 1
+
+
+def _mark_unreachable(debtor: Debtor, error: SmsSendError, now: datetime) -> str:
+    if error.opted_out:
+        debtor.sms_opted_out_at = debtor.sms_opted_out_at or now
+        return "opted_out"
+    if error.number_unusable:
+        debtor.phone_unusable_reason = f"provider_{error.code}"
+        return "bad_number"
+    return "provider_error"
+
+
+def mark_stale_sending_unknown(session: Session, *, now: datetime) -> int:
+    """Messages stuck in `sending` (a worker died mid-send) may have gone out: mark unknown."""
+    stale_ids = list(
+        session.scalars(
+            select(Message.id).where(
+                Message.status == MessageStatus.SENDING,
+                Message.status_updated_at < now - STALE_SENDING,
+            )
+        )
+    )
+    session.execute(
+        update(Message)
+        .where(Message.id.in_(stale_ids), Message.status == MessageStatus.SENDING)
+        .values(status=MessageStatus.UNKNOWN, status_updated_at=now)
+    )
+    for message_id in stale_ids:
+        logger.warning(
+            "message %s was left sending by a stopped worker: unknown", message_id
+        )
+    return len(stale_ids)

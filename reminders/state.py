@@ -1,0 +1,163 @@
+"""What the contact policy needs to know about debtors and accounts, read in batches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Account,
+    Debtor,
+    Instalment,
+    Message,
+    PaymentPlan,
+    PromiseToPay,
+    RiskSignal,
+)
+from app.models.enums import (
+    InstalmentStatus,
+    MessageStatus,
+    PlanStatus,
+    PromiseStatus,
+    Severity,
+    SignalStatus,
+)
+from reminders.policy import AccountStatus, Channel, DebtorContactState
+
+# Messages that reached, or may have reached, the debtor count towards the frequency cap.
+COUNTED_STATUSES = (
+    MessageStatus.SENDING,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+    MessageStatus.UNKNOWN,
+)
+CAP_LOOKBACK = timedelta(days=8)
+BREATHING_SPACE = "breathing_space"
+
+
+class ContactFacts:
+    """Facts for a batch of accounts, loaded with one query per kind of fact."""
+
+    def __init__(
+        self, session: Session, accounts: Iterable[Account], now: datetime
+    ) -> None:
+        self.accounts = list(accounts)
+        account_ids = [a.id for a in self.accounts]
+        debtor_ids = {a.debtor_id for a in self.accounts}
+        self.debtors = {
+            d.id: d
+            for d in session.scalars(select(Debtor).where(Debtor.id.in_(debtor_ids)))
+        }
+        self.recent = _recent_contacts(session, debtor_ids, now)
+        self.risky = _debtors_with_pending_risk(session, debtor_ids)
+        self.good_plans = _accounts_with_plan_in_good_standing(
+            session, account_ids, now
+        )
+        self.promises = _pending_promises(session, account_ids)
+
+    def state_for(self, account: Account) -> DebtorContactState:
+        debtor = self.debtors[account.debtor_id]
+        return DebtorContactState(
+            time_zone=debtor.timezone,
+            country_code=debtor.country,
+            account_status=AccountStatus(account.status.value),
+            account_due_on=account.due_on,
+            opted_out=_opted_out(debtor),
+            cease_contact=debtor.cease_contact_at is not None,
+            phone_unusable=debtor.phone_unusable_reason is not None,
+            dispute_open=account.status.value == "disputed",
+            risk_pending=debtor.id in self.risky,
+            breathing_space_until=account.paused_until
+            if account.pause_reason == BREATHING_SPACE
+            else None,
+            plan_in_good_standing=account.id in self.good_plans,
+            promise_to_pay_on=self.promises.get(account.id),
+            paused_until=account.paused_until
+            if account.pause_reason != BREATHING_SPACE
+            else None,
+            recent_contacts=tuple(self.recent.get(debtor.id, ())),
+        )
+
+
+def _opted_out(debtor: Debtor) -> frozenset[Channel]:
+    channels = set()
+    if debtor.sms_opted_out_at is not None:
+        channels.add(Channel.SMS)
+    if debtor.email_opted_out_at is not None:
+        channels.add(Channel.EMAIL)
+    return frozenset(channels)
+
+
+def _recent_contacts(
+    session: Session, debtor_ids: set[int], now: datetime
+) -> dict[int, list[datetime]]:
+    rows = session.execute(
+        select(Message.debtor_id, Message.sent_at).where(
+            Message.debtor_id.in_(debtor_ids),
+            Message.status.in_(COUNTED_STATUSES),
+            Message.sent_at.is_not(None),
+            Message.sent_at > now - CAP_LOOKBACK,
+        )
+    )
+    recent: dict[int, list[datetime]] = defaultdict(list)
+    for debtor_id, sent_at in rows:
+        if sent_at is not None:
+            recent[debtor_id].append(sent_at)
+    return recent
+
+
+def _debtors_with_pending_risk(session: Session, debtor_ids: set[int]) -> set[int]:
+    return set(
+        session.scalars(
+            select(RiskSignal.debtor_id).where(
+                RiskSignal.debtor_id.in_(debtor_ids),
+                RiskSignal.severity == Severity.HIGH,
+                RiskSignal.status == SignalStatus.OPEN,
+            )
+        )
+    )
+
+
+def _accounts_with_plan_in_good_standing(
+    session: Session, account_ids: list[int], now: datetime
+) -> set[int]:
+    active = set(
+        session.scalars(
+            select(PaymentPlan.account_id).where(
+                PaymentPlan.account_id.in_(account_ids),
+                PaymentPlan.status == PlanStatus.ACTIVE,
+            )
+        )
+    )
+    overdue = set(
+        session.scalars(
+            select(PaymentPlan.account_id)
+            .join(Instalment, Instalment.plan_id == PaymentPlan.id)
+            .where(
+                PaymentPlan.account_id.in_(active),
+                PaymentPlan.status == PlanStatus.ACTIVE,
+                Instalment.status.in_(
+                    (InstalmentStatus.MISSED, InstalmentStatus.FAILED)
+                ),
+                Instalment.due_on < now.date(),
+            )
+        )
+    )
+    return active - overdue
+
+
+def _pending_promises(session: Session, account_ids: list[int]) -> dict[int, date]:
+    rows = session.execute(
+        select(PromiseToPay.account_id, PromiseToPay.promised_on).where(
+            PromiseToPay.account_id.in_(account_ids),
+            PromiseToPay.status == PromiseStatus.PENDING,
+        )
+    )
+    promises: dict[int, date] = {}
+    for account_id, promised_on in rows:
+        promises[account_id] = max(promised_on, promises.get(account_id, promised_on))
+    return promises

@@ -1,0 +1,72 @@
+"""The demo data: realistic, complete, and idempotent."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import phonenumbers
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.demo import seed_demo
+from app.models import Account, Creditor, Debtor, LedgerEntry, User
+from app.models.enums import Role
+from app.services.ledger import balances_of
+
+
+def _count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_the_demo_has_two_creditors_staff_debtors_and_accounts(
+    session: Session, now: datetime
+) -> None:
+    seed_demo(session, now=now)
+    creditors = session.scalars(select(Creditor).order_by(Creditor.country)).all()
+    assert [(c.country, c.currency) for c in creditors] == [
+        ("DK", "DKK"),
+        ("NO", "NOK"),
+    ]
+    roles = [u.role for u in session.scalars(select(User))]
+    assert roles.count(Role.SUPERVISOR) == 1
+    assert roles.count(Role.AGENT) == 2
+    assert roles.count(Role.CREDITOR) == 2
+    assert _count(session, Debtor) == 40
+    assert _count(session, Account) == 60
+
+
+def test_demo_debtors_have_mobile_numbers_of_their_country(
+    session: Session, now: datetime
+) -> None:
+    seed_demo(session, now=now)
+    for debtor in session.scalars(select(Debtor)):
+        assert debtor.phone_e164 is not None
+        number = phonenumbers.parse(debtor.phone_e164)
+        assert phonenumbers.is_valid_number(number), debtor.phone_e164
+        assert phonenumbers.region_code_for_number(number) == debtor.country
+        assert debtor.phone_e164.startswith({"DK": "+45", "NO": "+47"}[debtor.country])
+
+
+def test_demo_accounts_are_overdue_within_ninety_days_with_balances(
+    session: Session, now: datetime
+) -> None:
+    seed_demo(session, now=now)
+    accounts = session.scalars(select(Account)).all()
+    for account in accounts:
+        assert now.date() - timedelta(days=90) <= account.due_on < now.date()
+    balances = balances_of(session, [a.id for a in accounts])
+    assert all(0 < balances[a.id] <= a.original_amount_minor for a in accounts)
+    assert any(balances[a.id] < a.original_amount_minor for a in accounts)
+
+
+def test_running_the_demo_twice_changes_nothing(
+    session: Session, now: datetime
+) -> None:
+    assert seed_demo(session, now=now) > 0
+    counts = [
+        _count(session, m) for m in (Creditor, User, Debtor, Account, LedgerEntry)
+    ]
+    assert seed_demo(session, now=now + timedelta(days=3)) == 0
+    assert [
+        _count(session, m) for m in (Creditor, User, Debtor, Account, LedgerEntry)
+    ] == counts
