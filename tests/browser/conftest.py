@@ -79,7 +79,8 @@ def phone(browser: Browser) -> Iterator[Page]:
     """A fresh phone-sized browser context, so tests share no cookies."""
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    # Generous: the first request of a fresh server compiles templates and loads locales.
+    page.set_default_timeout(30_000)
     yield page
     context.close()
 
