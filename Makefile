@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi:app
 
-.PHONY: run test lint translations messages bench clean
+.PHONY: run test lint translations messages eval-risk bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,3 +45,7 @@ clean:
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+
+# Precision, recall and F1 of the complaint-risk detector per category and language.
+eval-risk: $(VENV)/.installed
+	$(BIN)/python -m app.risk.evaluate tests/data/risk/corpus.jsonl tests/data/risk/holdout.jsonl

@@ -1,0 +1,127 @@
+"""Floors on the labelled corpora: they only ever rise."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.risk.detector import CATEGORIES, HIGH_SEVERITY
+from app.risk.evaluate import Report, evaluate, format_report, load_corpus, main
+
+DATA = Path(__file__).parents[1] / "data" / "risk"
+CORPUS = DATA / "corpus.jsonl"
+HOLDOUT = DATA / "holdout.jsonl"
+
+# Reached on corpus.jsonl: high-severity recall 1.000, overall precision 0.981.
+CORPUS_HIGH_SEVERITY_RECALL = 0.98
+CORPUS_PRECISION = 0.97
+CORPUS_CATEGORY_RECALL = 0.9  # every category; the high-severity ones are all at 1.00
+# The holdout was written after the lexicons and is never tuned on, so it measures how the
+# rules carry over to new words; reached: high-severity recall 0.865, overall precision 0.960.
+HOLDOUT_HIGH_SEVERITY_RECALL = 0.85
+HOLDOUT_PRECISION = 0.95
+
+
+@pytest.fixture(scope="module")
+def corpus() -> Report:
+    return evaluate(CORPUS)
+
+
+@pytest.fixture(scope="module")
+def holdout() -> Report:
+    return evaluate(HOLDOUT)
+
+
+def test_high_severity_recall_on_the_corpus_stays_above_its_floor(
+    corpus: Report,
+) -> None:
+    assert corpus.high_severity.recall >= CORPUS_HIGH_SEVERITY_RECALL
+
+
+def test_overall_precision_on_the_corpus_stays_above_its_floor(corpus: Report) -> None:
+    assert corpus.overall.precision >= CORPUS_PRECISION
+
+
+@pytest.mark.parametrize("category", list(CATEGORIES))
+def test_each_category_keeps_its_recall_on_the_corpus(
+    corpus: Report, category: str
+) -> None:
+    floor = 0.99 if category in HIGH_SEVERITY else CORPUS_CATEGORY_RECALL
+    assert corpus.per_category[category].recall >= floor
+
+
+def test_the_holdout_stays_above_its_floors(holdout: Report) -> None:
+    assert holdout.high_severity.recall >= HOLDOUT_HIGH_SEVERITY_RECALL
+    assert holdout.overall.precision >= HOLDOUT_PRECISION
+
+
+def test_the_corpus_is_large_balanced_and_rich_in_look_alikes() -> None:
+    examples = load_corpus(CORPUS)
+    assert len(examples) >= 300
+    by_language = {
+        lang: [e for e in examples if e.lang == lang] for lang in ("da", "nb", "en")
+    }
+    assert all(len(group) >= len(examples) / 4 for group in by_language.values())
+    assert sum(1 for e in examples if not e.categories) >= len(examples) / 4
+    for lang, group in by_language.items():
+        for category in CATEGORIES:
+            assert sum(1 for e in group if category in e.categories) >= 3, (
+                lang,
+                category,
+            )
+
+
+def test_the_holdout_shares_no_message_with_the_corpus() -> None:
+    corpus_texts = {e.text for e in load_corpus(CORPUS)}
+    holdout = load_corpus(HOLDOUT)
+    assert len(holdout) >= 60
+    assert not corpus_texts & {e.text for e in holdout}
+
+
+def test_the_report_lists_categories_languages_and_confusions(holdout: Report) -> None:
+    text = format_report(holdout, errors=True)
+    assert all(category in text for category in CATEGORIES)
+    for heading in (
+        "language",
+        "overall (micro)",
+        "high-severity recall",
+        "missed",
+        "errors",
+    ):
+        assert heading in text
+
+
+def test_the_command_prints_a_report_per_corpus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([str(HOLDOUT)]) == 0
+    assert "== holdout.jsonl:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("row", "complaint"),
+    [
+        (
+            {"id": "x", "lang": "da", "text": "hej", "categories": ["rude"]},
+            "categories",
+        ),
+        ({"id": "x", "lang": "sv", "text": "hej", "categories": []}, "lang"),
+        ({"id": "x", "lang": "da", "text": "", "categories": []}, "non-empty"),
+    ],
+)
+def test_a_bad_corpus_line_is_reported_with_its_place(
+    tmp_path: Path, row: dict[str, object], complaint: str
+) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=complaint) as raised:
+        load_corpus(path)
+    assert "bad.jsonl:1" in str(raised.value)
+
+
+def test_a_repeated_id_is_reported(tmp_path: Path) -> None:
+    row = json.dumps({"id": "x", "lang": "da", "text": "hej", "categories": []})
+    path = tmp_path / "twice.jsonl"
+    path.write_text(f"{row}\n{row}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="duplicate id"):
+        load_corpus(path)
