@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from flask import current_app
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app.clock import utcnow
+from app.models import Debtor
+from app.models.enums import SignalSource
+from app.risk.actions import record_risk
 from app.web.db import get_session
 from reminders.inbound import receive_sms
 
@@ -34,6 +39,10 @@ def sign(url: str, params: Mapping[str, str]) -> str:
     return str(RequestValidator(auth_token()).compute_signature(url, dict(params)))
 
 
+def _risk_from_sms(session: Session, debtor: Debtor, text: str, now: datetime) -> None:
+    record_risk(session, debtor, text, source=SignalSource.SMS, now=now)
+
+
 def handle_inbound(params: Mapping[str, str]) -> str:
     """Record and act on one inbound SMS; answer with empty TwiML (replies go via the outbox)."""
     session = get_session()
@@ -44,6 +53,7 @@ def handle_inbound(params: Mapping[str, str]) -> str:
         body=params.get("Body", ""),
         provider_message_id=params["MessageSid"],
         now=utcnow(),
+        risk_hook=_risk_from_sms,
     )
     session.commit()
     return str(MessagingResponse())

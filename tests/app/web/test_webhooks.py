@@ -155,3 +155,30 @@ def test_the_dev_phone_reply_goes_through_the_signed_inbound_path(
 def test_the_dev_phone_is_absent_in_production_settings(make_app) -> None:  # type: ignore[no-untyped-def]
     app: Flask = make_app(DEV_TOOLS=False)
     assert app.test_client().get("/dev/phone/").status_code == 404
+
+
+def test_a_cease_contact_text_is_recorded_and_stops_outreach(
+    make_app,
+    session: Session,  # type: ignore[no-untyped-def]
+) -> None:
+    from app.models import RiskSignal
+
+    app: Flask = make_app(PUBLIC_BASE_URL=BASE)
+    debtor = debtor_with_phone(session)
+    params = {
+        "From": "+4520123456",
+        "To": "+4570000000",
+        "Body": "Lad mig være, jeg vil ikke kontaktes mere",
+        "MessageSid": "SMrisk",
+    }
+    signed_post(
+        app.test_client(),
+        "/webhooks/twilio/inbound",
+        params,
+        app.config["DEV_TWILIO_AUTH_TOKEN"],
+    )
+    session.expire_all()
+    signal = session.scalar(select(RiskSignal).where(RiskSignal.debtor_id == debtor.id))
+    assert signal is not None
+    assert signal.category == "cease_contact"
+    assert session.get(Debtor, debtor.id).cease_contact_at is not None  # type: ignore[union-attr]
