@@ -1,1 +1,1 @@
-"""Invoice import: CSV, XLSX and UBL files in, validated invoice rows or row errors out."""
+"""Invoice import: files in, rows or row errors out, then debtors, accounts, ledger."""

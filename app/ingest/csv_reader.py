@@ -1,0 +1,126 @@
+"""CSV files: encoding, delimiter and rows, read one line at a time."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterator
+from itertools import chain
+from typing import BinaryIO
+
+from app.ingest.errors import FileRejected
+from app.ingest.headers import check_headers
+from app.ingest.rows import Cells, RowError, Table
+
+DELIMITERS = (";", ",", "\t", "|")
+MAX_LINE_BYTES = 1 << 20  # far beyond any invoice row; keeps one line's memory bounded
+UTF8_BOM = b"\xef\xbb\xbf"
+_EXCEL_SEPARATOR_HINT = re.compile(r"sep=(.)\r?\n?")
+
+
+def read_csv_table(stream: BinaryIO) -> Table:
+    """The header and a lazy iterator over the rows of a CSV file.
+
+    :raises FileRejected: the file has no header or a line is absurdly long.
+    """
+    lines = _LineDecoder(stream)
+    first = next(lines, None)
+    hint = _EXCEL_SEPARATOR_HINT.fullmatch(first) if first is not None else None
+    header_line = next(lines, None) if hint else first
+    if header_line is None or not header_line.strip():
+        raise FileRejected("the file has no header row")
+    delimiter = hint[1] if hint else _delimiter(header_line)
+    reader = csv.reader(chain([header_line], lines), delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except csv.Error as error:
+        raise FileRejected(
+            f"the header row could not be read as CSV ({error})"
+        ) from None
+    check_headers(headers)
+    return Table(headers, _rows(reader, lines, first_row=3 if hint else 2))
+
+
+def _delimiter(header_line: str) -> str:
+    """The candidate splitting the header into the most columns (ties: first listed)."""
+    return max(DELIMITERS, key=lambda delimiter: _field_count(header_line, delimiter))
+
+
+def _field_count(line: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+    except csv.Error:
+        return 0  # the header read itself reports why
+
+
+def _rows(
+    reader: Iterator[list[str]], lines: _LineDecoder, first_row: int
+) -> Iterator[Cells | RowError]:
+    row = first_row
+    while True:
+        lines.mixed = False
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield RowError((row,), None, f"the row could not be read as CSV ({error})")
+        else:
+            yield (
+                _mixed_encoding(row, lines) if lines.mixed else Cells(row, list(values))
+            )
+        row += 1
+
+
+def _mixed_encoding(row: int, lines: _LineDecoder) -> RowError:
+    message = (
+        f"the row is not in the file's encoding ({lines.encoding}); "
+        "save the whole file as CSV UTF-8 and upload it again"
+    )
+    return RowError((row,), None, message)
+
+
+class _LineDecoder(Iterator[str]):
+    """Decodes line by line, UTF-8 (BOM or not) or Windows-1252, spotting mixed lines.
+
+    The encoding is settled by the first line that is not plain ASCII; a later line that
+    only the other encoding explains sets `mixed`, so its row is rejected, not misread.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.encoding: str | None = None
+        self.mixed = False
+        self.line_number = 0
+
+    def __next__(self) -> str:
+        raw = self.stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            raise StopIteration
+        self.line_number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise FileRejected(f"line {self.line_number:,} is longer than 1 MB")
+        if self.line_number == 1 and raw.startswith(UTF8_BOM):
+            self.encoding, raw = "utf-8", raw[len(UTF8_BOM) :]
+        return self._decode(raw)
+
+    def _decode(self, raw: bytes) -> str:
+        if raw.isascii():
+            return raw.decode("ascii")
+        utf8 = _try_decode(raw, "utf-8")
+        self.encoding = self.encoding or ("utf-8" if utf8 is not None else "cp1252")
+        if self.encoding == "utf-8" and utf8 is not None:
+            return utf8
+        # A line in a Windows-1252 file that is valid UTF-8 with non-ASCII is UTF-8.
+        cp1252 = _try_decode(raw, "cp1252") if utf8 is None else None
+        if self.encoding == "cp1252" and cp1252 is not None:
+            return cp1252
+        self.mixed = True
+        return raw.decode(self.encoding, errors="replace")
+
+
+def _try_decode(raw: bytes, encoding: str) -> str | None:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        return None

@@ -1,0 +1,273 @@
+"""Column headers: synonyms (English, Danish, Norwegian), fingerprints, mappings."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from app.errors import ValidationFailed
+from app.ingest.errors import FileRejected
+from app.ingest.rows import Cells, Field, RowError
+from app.ingest.values import RawValue, as_text
+
+MAX_COLUMNS = 1000
+FINGERPRINT_VERSION = "v1"
+
+# Normalised header texts (see normalise_header), the preferred one first. A header text
+# appears under one field only, so one column never feeds two fields.
+SYNONYMS: dict[Field, tuple[str, ...]] = {
+    Field.REFERENCE: (
+        "invoice number", "invoice no", "invoice nr", "invoice", "document number",
+        "fakturanummer", "fakturanr", "faktura nummer", "faktura nr", "faktura",
+        "bilagsnummer", "bilagsnr",
+    ),
+    Field.KIND: (
+        "document type", "invoice type", "type", "dokumenttype", "bilagstype",
+        "fakturatype",
+    ),
+    Field.CREDITED_REFERENCE: (
+        "credited invoice", "credited invoice number", "original invoice",
+        "original invoice number", "krediteret faktura", "kreditert faktura",
+        "krediteret fakturanummer", "kreditert fakturanummer", "original faktura",
+    ),
+    Field.CUSTOMER_NUMBER: (
+        "customer number", "customer no", "customer nr", "customer id", "client number",
+        "client id", "kundenummer", "kundenr", "kunde nummer", "kunde nr", "kunde id",
+        "debitornummer", "debitornr",
+    ),
+    Field.NAME: (
+        "customer name", "client name", "debtor name", "name", "full name", "customer",
+        "client", "debtor", "company name", "navn", "kundenavn", "kunde navn", "kunde",
+        "debitornavn", "debitor", "fulde navn", "fullt navn", "firmanavn",
+    ),
+    Field.MOBILE: (
+        "mobile", "mobile number", "mobile phone", "cell", "cell phone", "mobil",
+        "mobilnummer", "mobilnr", "mobil nr", "mobiltelefon",
+    ),
+    Field.PHONE: (
+        "phone", "phone number", "telephone", "telephone number", "billing phone",
+        "telefon", "telefonnummer", "telefonnr", "tlf", "tlf nr", "tlfnr",
+    ),
+    Field.EMAIL: (
+        "email", "e mail", "email address", "e mail address", "email recipient", "mail",
+        "email adresse", "e mail adresse", "e post", "epost", "e postadresse",
+        "epostadresse",
+    ),
+    Field.BIRTH_DATE: (
+        "birth date", "date of birth", "birthdate", "dob", "fødselsdato", "fodselsdato",
+        "født",
+    ),
+    Field.POSTCODE: (
+        "postcode", "post code", "postal code", "zip", "zip code", "zipcode",
+        "billing code", "postnummer", "postnr", "post nr",
+    ),
+    Field.COUNTRY: (
+        "country", "country code", "billing country", "land", "landekode", "landkode",
+    ),
+    Field.DESCRIPTION: (
+        "description", "item name", "item description", "subject", "text",
+        "beskrivelse", "tekst", "varenavn", "vare", "emne",
+    ),
+    Field.AMOUNT: (
+        "total", "amount", "invoice total", "total amount", "invoice amount", "beløb",
+        "beløp", "fakturabeløb", "fakturabeløp", "totalbeløb", "totalbeløp",
+        "total beløb", "total beløp", "beløb i alt", "beløp i alt", "i alt", "sum",
+    ),
+    Field.LINE_AMOUNT: (
+        "line total", "item total", "line amount", "linjebeløb", "linjebeløp",
+        "linjetotal", "linjesum",
+    ),
+    Field.OUTSTANDING: (
+        "balance due", "balance", "balance due amount", "amount due", "outstanding",
+        "outstanding amount", "restbeløb", "restbeløp", "udestående", "utestående",
+        "saldo",
+    ),
+    Field.CURRENCY: ("currency", "currency code", "valuta", "valutakode"),
+    Field.ISSUED_ON: (
+        "invoice date", "issue date", "date issued", "document date", "date",
+        "fakturadato", "dato", "udstedelsesdato", "utstedelsesdato",
+    ),
+    Field.DUE_ON: (
+        "due date", "due", "payment due date", "forfaldsdato", "forfaldsdag",
+        "forfallsdato", "forfallsdag", "forfall", "betalingsfrist",
+        "sidste rettidige betalingsdag",
+    ),
+}  # fmt: skip
+_CAMEL_HUMP = re.compile(r"(?<=[a-zæøå0-9])(?=[A-ZÆØÅ])")
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def normalise_header(text: str) -> str:
+    """Header text minus case, punctuation, humps: "Invoice #" -> "invoice number"."""
+    spaced = _CAMEL_HUMP.sub(
+        " ", unicodedata.normalize("NFKC", text.strip("\ufeff \t"))
+    )
+    return " ".join(_WORDS.findall(spaced.casefold().replace("#", " number ")))
+
+
+def layout_fingerprint(headers: Sequence[str]) -> str:
+    """A stable id of a layout: the same headers in any order, case or punctuation."""
+    canonical = "\n".join(sorted(normalise_header(header) for header in headers))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()
+    return f"{FINGERPRINT_VERSION}:{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column holds each field; a built-in layout may also keep only some rows."""
+
+    columns: Mapping[Field, str]
+    keep_rows_where: tuple[str, str] | None = None  # (header, value)
+
+    @property
+    def missing(self) -> tuple[Field, ...]:
+        """Required fields that no column holds."""
+        has_amount = Field.AMOUNT in self.columns or Field.LINE_AMOUNT in self.columns
+        needed = (Field.REFERENCE, Field.NAME) + (() if has_amount else (Field.AMOUNT,))
+        return tuple(field for field in needed if field not in self.columns)
+
+    def to_dict(self) -> dict[str, str]:
+        """The mapping as stored for the creditor: field name -> header text."""
+        return {field.value: header for field, header in self.columns.items()}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str]) -> ColumnMapping:
+        """A mapping from its stored form.
+
+        :raises ValidationFailed: a key is not a field name.
+        """
+        unknown = sorted(set(data) - {field.value for field in Field})
+        if unknown:
+            raise ValidationFailed(
+                "unknown fields in the mapping", {"mapping": unknown}
+            )
+        return cls({Field(key): header for key, header in data.items()})
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file's headers, their fingerprint and the mapping we suggest for them."""
+
+    headers: tuple[str, ...]
+    fingerprint: str
+    suggested: ColumnMapping
+
+    @property
+    def missing(self) -> tuple[Field, ...]:
+        return self.suggested.missing
+
+
+def describe_layout(headers: Sequence[str]) -> Layout:
+    """The layout of a header row, with a known or guessed mapping."""
+    return Layout(tuple(headers), layout_fingerprint(headers), guess_mapping(headers))
+
+
+def guess_mapping(headers: Sequence[str]) -> ColumnMapping:
+    """A built-in mapping for a known export, else one column per field by synonym."""
+    known = KNOWN_LAYOUTS.get(layout_fingerprint(headers))
+    if known is not None:
+        return known
+    by_text = {normalise_header(header): header for header in reversed(headers)}
+    columns: dict[Field, str] = {}
+    for field, synonyms in SYNONYMS.items():
+        found = next((by_text[text] for text in synonyms if text in by_text), None)
+        if found is not None:
+            columns[field] = found
+    return ColumnMapping(columns)
+
+
+def check_headers(headers: Sequence[str]) -> None:
+    """Refuse header rows no invoice export has.
+
+    :raises FileRejected: more than MAX_COLUMNS columns.
+    """
+    if len(headers) > MAX_COLUMNS:
+        raise FileRejected(f"the file has more than {MAX_COLUMNS:,} columns")
+
+
+class RowExtractor:
+    """Picks the mapped fields out of each row of one file."""
+
+    def __init__(self, mapping: ColumnMapping, headers: Sequence[str]) -> None:
+        """:raises FileRejected: a mapped column is not in the file."""
+        self.width = len(headers)
+        self.columns = {
+            field: _index(headers, text) for field, text in mapping.columns.items()
+        }
+        self.keep: tuple[int, str] | None = None
+        if mapping.keep_rows_where is not None:
+            column, value = mapping.keep_rows_where
+            self.keep = (_index(headers, column), value.casefold())
+
+    def extract(self, cells: Cells) -> dict[Field, RawValue] | RowError | None:
+        """The row's values by field, a RowError, or None for a row to skip."""
+        row = cells.values
+        if not any(_text(value) for value in row) or not self._kept(row):
+            return None
+        if any(_text(value) for value in row[self.width :]):
+            message = (
+                f"the row has {len(row):,} values but the header names {self.width:,}"
+            )
+            return RowError((cells.row,), None, message)
+        return {
+            field: row[index] if index < len(row) else ""
+            for field, index in self.columns.items()
+        }
+
+    def _kept(self, row: list[RawValue]) -> bool:
+        if self.keep is None:
+            return True
+        index, value = self.keep
+        return index < len(row) and _text(row[index]).casefold() == value
+
+
+def _index(headers: Sequence[str], text: str) -> int:
+    wanted = normalise_header(text)
+    for index, header in enumerate(headers):
+        if normalise_header(header) == wanted:
+            return index
+    raise FileRejected(f"the file has no column {text!r}, which the mapping uses")
+
+
+def _text(value: RawValue) -> str:
+    return as_text(value).strip()
+
+
+# Exports whose headers alone do not say enough. Wave lists every ledger line; only
+# its Accounts Receivable lines count: invoice totals, and payments (negative) on them.
+_WAVE_HEADERS = (
+    "Transaction ID", "Transaction Date", "Account Name", "Transaction Description",
+    "Transaction Line Description", "Amount (One column)", " ",
+    "Debit Amount (Two Column Approach)", "Credit Amount (Two Column Approach)",
+    "Other Accounts for this Transaction", "Customer", "Vendor", "Invoice Number",
+    "Bill Number", "Notes / Memo", "Amount Before Sales Tax", "Sales Tax Amount",
+    "Sales Tax Name", "Transaction Date Added", "Transaction Date Last Modified",
+    "Account Group", "Account Type", "Account ID",
+)  # fmt: skip
+_WAVE = ColumnMapping(
+    {
+        Field.REFERENCE: "Invoice Number",
+        Field.NAME: "Customer",
+        Field.LINE_AMOUNT: "Amount (One column)",
+        Field.ISSUED_ON: "Transaction Date",
+    },
+    keep_rows_where=("Account Name", "Accounts Receivable"),
+)
+# Invoicely puts the invoice number in "Details".
+_INVOICELY_HEADERS = ("Date", "Due", "Details", "Client", "Status", "Total")
+_INVOICELY = ColumnMapping(
+    {
+        Field.REFERENCE: "Details",
+        Field.NAME: "Client",
+        Field.AMOUNT: "Total",
+        Field.ISSUED_ON: "Date",
+        Field.DUE_ON: "Due",
+    }
+)
+KNOWN_LAYOUTS = {
+    layout_fingerprint(_WAVE_HEADERS): _WAVE,
+    layout_fingerprint(_INVOICELY_HEADERS): _INVOICELY,
+}

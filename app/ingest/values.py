@@ -1,0 +1,382 @@
+"""Single values from invoice files: amounts, currencies, dates, names, contacts."""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale
+from babel.core import get_global
+from babel.numbers import get_territory_currencies
+
+from app.errors import ValidationFailed
+from app.ingest.errors import BadValue
+from app.services.formatting import minor_unit_exponent
+from app.services.phones import PhoneInfo, parse_phone
+
+# A cell value: text from CSV, or already typed by XLSX (numbers, dates) and UBL.
+RawValue = str | Decimal | date
+
+# Bigger than any real invoice, small enough for a BIGINT and for exact arithmetic.
+MAX_AMOUNT_MINOR = 10**15
+MAX_AMOUNT_CHARS = 40
+# Currency signs accepted next to an amount, and the currencies each may stand for.
+AMOUNT_SIGNS = {
+    "kr": {"DKK", "NOK", "SEK", "ISK"},
+    "kr.": {"DKK", "NOK", "SEK", "ISK"},
+    ",-": {"DKK", "NOK", "SEK", "ISK"},
+    "€": {"EUR"},
+    "£": {"GBP"},
+    "$": {"USD", "CAD", "AUD", "NZD"},
+}
+_AMOUNT = re.compile(
+    r"(?P<pre>[^\d\s+\-−(]*)\s*(?P<sign>[+\-−(]?)\s*"
+    r"(?P<number>\d[\d.,' \u00a0\u202f]*?)\s*(?P<post>\)?-?)\s*(?P<unit>[^\d\s]*)"
+)
+_FIRST_GROUP = re.compile(r"[1-9]\d{0,2}")
+_XSD_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+MONTHS = {
+    "january": 1, "januar": 1, "february": 2, "februar": 2, "march": 3, "marts": 3,
+    "mars": 3, "april": 4, "may": 5, "maj": 5, "mai": 5, "june": 6, "juni": 6,
+    "july": 7, "juli": 7, "august": 8, "september": 9, "october": 10, "oktober": 10,
+    "november": 11, "december": 12, "desember": 12,
+}  # fmt: skip
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.+\-Z ]*)?")
+_DMY_DATE = re.compile(r"(\d{1,2})([-.])(\d{1,2})\2(\d{4})")
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})\.?\s+([^\W\d_]{3,})\.?,?\s+(\d{4})")
+_MONTH_NAME_DAY = re.compile(r"([^\W\d_]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})")
+_SLASH_DATE = re.compile(r"\d{1,4}/\d{1,2}/\d{1,4}")
+_CPR = re.compile(r"\d{6}-?\d{4}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
+DATE_FORMATS = "dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd"
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2199
+
+# Company forms keep their own spelling when an all-caps name is title-cased.
+LEGAL_FORMS = {
+    "APS": "ApS", "A/S": "A/S", "I/S": "I/S", "K/S": "K/S", "P/S": "P/S", "IVS": "IVS",
+    "AMBA": "AMBA", "AS": "AS", "ASA": "ASA", "ANS": "ANS", "DA": "DA", "ENK": "ENK",
+    "SA": "SA", "AB": "AB", "LTD": "Ltd", "LTD.": "Ltd.", "LLC": "LLC", "INC": "Inc",
+    "INC.": "Inc.", "GMBH": "GmbH", "PLC": "PLC", "BV": "BV", "NV": "NV",
+}  # fmt: skip
+_WORD_START = re.compile(r"(^|[-'’./])(\w)")
+# Used to say "not a valid Danish mobile number"; other countries are named instead.
+NATIONALITIES = {"DK": "Danish", "NO": "Norwegian", "SE": "Swedish", "FI": "Finnish"}
+POSTCODE_DIGITS = {"DK": 4, "NO": 4}
+# Two-letter CLDR territories that are not countries: unions, pseudo-locales, "unknown".
+NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
+KINDS = {
+    "invoice": "invoice", "faktura": "invoice", "credit note": "credit_note",
+    "credit_note": "credit_note", "creditnote": "credit_note", "credit": "credit_note",
+    "credit memo": "credit_note", "kreditnota": "credit_note", "kredit": "credit_note",
+}  # fmt: skip
+
+
+def as_text(raw: RawValue) -> str:
+    """The value as the creditor would read it in the file."""
+    if isinstance(raw, Decimal):
+        return format(raw, "f")
+    if isinstance(raw, date):
+        return raw.isoformat()
+    return raw
+
+
+def parse_amount(raw: RawValue, currency: str) -> int:
+    """A signed amount in the currency's minor units; either decimal mark is read."""
+    if isinstance(raw, date):
+        raise BadValue(f"amount {raw.isoformat()} is a date, not an amount")
+    exponent = minor_unit_exponent(currency)
+    value = (
+        raw if isinstance(raw, Decimal) else _decimal_from_text(raw, currency, exponent)
+    )
+    return _to_minor(value, currency, exponent, as_text(raw))
+
+
+def parse_xsd_decimal(raw: str) -> Decimal:
+    """An XML Schema decimal (point as decimal mark, no grouping) as used by UBL."""
+    if not _XSD_DECIMAL.fullmatch(raw.strip()):
+        raise BadValue(f"amount {raw} is not a decimal number")
+    return Decimal(raw.strip())
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """An exact, unambiguous rendering for messages: 1,234.50 DKK."""
+    exponent = minor_unit_exponent(currency)
+    return f"{Decimal(amount_minor).scaleb(-exponent):,.{exponent}f} {currency}"
+
+
+def _decimal_from_text(raw: str, currency: str, exponent: int) -> Decimal:
+    text = raw.strip()
+    match = _AMOUNT.fullmatch(text) if len(text) <= MAX_AMOUNT_CHARS else None
+    if match is None:
+        raise BadValue(f"amount {text} is not a number")
+    _check_amount_sign(match["pre"] + match["unit"], currency, text)
+    negative = _is_negative(match["sign"], match["post"], text)
+    number = _decimal_from_digits(match["number"], exponent, text)
+    return -number if negative else number
+
+
+def _check_amount_sign(unit: str, currency: str, text: str) -> None:
+    known = AMOUNT_SIGNS.get(unit.lower())
+    if not unit or unit.upper() == currency or (known and currency in known):
+        return
+    if unit.isalpha() or known:
+        raise BadValue(f"amount {text} does not match the invoice currency {currency}")
+    raise BadValue(f"amount {text} is not a number")
+
+
+def _is_negative(sign: str, post: str, text: str) -> bool:
+    if (sign == "(") != post.startswith(")") or (post.endswith("-") and sign):
+        raise BadValue(f"amount {text} is not a number")
+    return sign in ("-", "−", "(") or post.endswith("-")
+
+
+def _decimal_from_digits(number: str, exponent: int, text: str) -> Decimal:
+    whole, fraction = _split_decimal_mark(number, exponent, text)
+    digits = _ungroup(whole, text)
+    if not fraction.isdigit() and fraction:
+        raise BadValue(f"amount {text} is not a number")
+    return Decimal(f"{digits}.{fraction or '0'}")
+
+
+def _split_decimal_mark(number: str, exponent: int, text: str) -> tuple[str, str]:
+    """Split at the decimal mark; which of . and , it is follows from the digits."""
+    marks = [mark for mark in ".," if mark in number]
+    if len(marks) == 2:
+        whole, _, fraction = number.rpartition(max(marks, key=number.rfind))
+        return whole, fraction
+    if not marks or number.count(marks[0]) > 1:
+        return number, ""
+    whole, _, fraction = number.rpartition(marks[0])
+    if len(fraction) == 3 and _FIRST_GROUP.fullmatch(whole):
+        # "1.500" can only mean fifteen hundred in a currency with two decimals.
+        if exponent == 3:
+            raise BadValue(f"amount {text} is ambiguous: write 1234.567 or 1234,567")
+        return number, ""
+    return whole, fraction
+
+
+def _ungroup(whole: str, text: str) -> str:
+    """The digits of the whole part, after checking its thousands grouping."""
+    separators = {char for char in whole if not char.isdigit()}
+    if not separators:
+        return whole or "0"
+    groups = re.split(r"[^\d]", whole)
+    valid = (
+        len(separators) == 1
+        and 1 <= len(groups[0]) <= 3
+        and all(len(group) == 3 for group in groups[1:])
+    )
+    if not valid:
+        raise BadValue(f"amount {text} has misplaced thousands separators")
+    return "".join(groups)
+
+
+def _to_minor(value: Decimal, currency: str, exponent: int, text: str) -> int:
+    if not value.is_finite() or value.adjusted() > 20:
+        raise BadValue(f"amount {text} is not a usable number")
+    scaled = value.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        places = f"{exponent} decimals" if exponent else "no decimals"
+        raise BadValue(
+            f"amount {text} has more decimals than {currency} allows ({places})"
+        )
+    if abs(scaled) > MAX_AMOUNT_MINOR:
+        raise BadValue(f"amount {text} is too large to be a real invoice")
+    return int(scaled)
+
+
+def parse_currency(raw: RawValue, today: date) -> str:
+    """An ISO 4217 code of a currency in use today, upper-cased."""
+    code = as_text(raw).strip().upper()
+    if code not in currencies_in_use(today):
+        raise BadValue(
+            f"currency {as_text(raw).strip()} is not an ISO 4217 currency in use"
+        )
+    return code
+
+
+@functools.lru_cache(maxsize=4)
+def currencies_in_use(today: date) -> frozenset[str]:
+    """Every currency that is legal tender somewhere on `today` (CLDR, via babel)."""
+    territories = get_global("territory_currencies")
+    return frozenset(
+        code
+        for territory in territories
+        for code in get_territory_currencies(territory, today)
+    )
+
+
+def parse_date(raw: RawValue) -> date:
+    """A calendar date from dd-mm-yyyy, dd.mm.yyyy, yyyy-mm-dd or a month name."""
+    if isinstance(raw, date):
+        return _plausible(raw, raw.isoformat())
+    if isinstance(raw, Decimal):
+        raise BadValue(f"date {raw} is a number, not a date")
+    text = raw.strip()
+    if _SLASH_DATE.fullmatch(text):
+        raise BadValue(
+            f"date {text} is ambiguous (day/month or month/day?); use {DATE_FORMATS}"
+        )
+    year, month, day = _date_parts(text)
+    try:
+        parsed = date(year, month, day)
+    except ValueError:
+        raise BadValue(f"date {text} is not a real date") from None
+    return _plausible(parsed, text)
+
+
+def _date_parts(text: str) -> tuple[int, int, int]:
+    if match := _ISO_DATE.fullmatch(text):
+        return int(match[1]), int(match[2]), int(match[3])
+    if match := _DMY_DATE.fullmatch(text):
+        return int(match[4]), int(match[3]), int(match[1])
+    if match := _DAY_MONTH_NAME.fullmatch(text):
+        return int(match[3]), _month(match[2], text), int(match[1])
+    if match := _MONTH_NAME_DAY.fullmatch(text):
+        return int(match[3]), _month(match[1], text), int(match[2])
+    raise BadValue(f"date {text} is not in a format we read; use {DATE_FORMATS}")
+
+
+def _month(word: str, text: str) -> int:
+    found = {
+        number for name, number in MONTHS.items() if name.startswith(word.casefold())
+    }
+    if len(found) != 1:
+        raise BadValue(f"date {text} has a month name we do not know")
+    return found.pop()
+
+
+def _plausible(value: date, text: str) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise BadValue(f"date {text} is not a plausible invoice date")
+    return value
+
+
+def parse_birth_date(raw: RawValue, today: date) -> date:
+    """A birth date in the past; a full CPR number is refused rather than stored."""
+    if isinstance(raw, str) and _CPR.fullmatch(raw.strip()):
+        raise BadValue(
+            "the birth date looks like a full CPR number; give only the date"
+        )
+    born = parse_date(raw)
+    if born >= today:
+        raise BadValue(f"birth date {born.isoformat()} is not in the past")
+    return born
+
+
+def clean_text(raw: RawValue, what: str, max_length: int) -> str:
+    """Whitespace collapsed; control characters and over-long values refused."""
+    text = " ".join(as_text(raw).split())
+    if _CONTROL.search(text):
+        raise BadValue(f"the {what} contains invisible control characters")
+    if len(text) > max_length:
+        raise BadValue(f"the {what} is longer than {max_length} characters")
+    return text
+
+
+def normalise_name(raw: RawValue) -> str:
+    """Trimmed; title-cased only when written in all capitals (JENS HANSEN A/S)."""
+    name = clean_text(raw, "name", 200)
+    if not name:
+        raise BadValue("the debtor's name is empty")
+    return _title_case(name) if name.isupper() else name
+
+
+def _title_case(name: str) -> str:
+    words = [
+        _WORD_START.sub(lambda m: m[1] + m[2].upper(), w.lower()) for w in name.split()
+    ]
+    last = name.split()[-1]
+    if len(words) > 1 and last in LEGAL_FORMS:
+        words[-1] = LEGAL_FORMS[last]
+    return " ".join(words)
+
+
+def normalise_phone(raw: RawValue, default_country: str) -> PhoneInfo:
+    """The number in E.164 with its country, zone and SMS reach."""
+    text = as_text(raw).strip()
+    try:
+        return parse_phone(text, default_country)
+    except ValidationFailed:
+        raise BadValue(_invalid_phone(text, default_country)) from None
+
+
+def _invalid_phone(text: str, country: str) -> str:
+    if text.startswith(("+", "00")):
+        return f"phone number {text} is not a valid phone number"
+    if country in NATIONALITIES:
+        return (
+            f"phone number {text} is not a valid {NATIONALITIES[country]} mobile number"
+        )
+    return (
+        f"phone number {text} is not a valid mobile number in {country_name(country)}"
+    )
+
+
+def parse_email(raw: RawValue) -> str:
+    """An e-mail address with its domain lower-cased."""
+    text = as_text(raw).strip()
+    if len(text) > 254 or not _EMAIL.fullmatch(text):
+        raise BadValue(f"e-mail address {text} is not valid")
+    local, _, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def parse_postcode(raw: RawValue, country: str) -> str:
+    """A postcode; Danish and Norwegian ones must have four digits."""
+    text = " ".join(as_text(raw).upper().split()).removeprefix(f"{country}-")
+    digits = POSTCODE_DIGITS.get(country)
+    if digits and isinstance(raw, Decimal):
+        text = text.zfill(digits)  # a spreadsheet number loses Oslo's leading zero
+    if digits and not (len(text) == digits and text.isdigit()):
+        raise BadValue(
+            f"postcode {as_text(raw).strip()} is not a {digits}-digit postcode"
+        )
+    if not text or len(text) > 16:
+        raise BadValue(f"postcode {as_text(raw).strip()} is not a postcode")
+    return text
+
+
+def parse_country(raw: RawValue) -> str:
+    """An ISO 3166 alpha-2 code, from a code or an English, Danish or Norwegian name."""
+    text = as_text(raw).strip()
+    code = country_codes().get(text.casefold())
+    if code is None:
+        raise BadValue(f"country {text} is not a country we know")
+    return code
+
+
+@functools.cache
+def country_codes() -> dict[str, str]:
+    """Codes and names (en, da, nb), case-folded, mapped to the alpha-2 code."""
+    codes: dict[str, str] = {}
+    for language in ("en", "da", "nb"):
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES:
+                codes[name.casefold()] = code
+                codes[code.casefold()] = code
+    return codes
+
+
+def country_name(code: str) -> str:
+    """The English name of a country code."""
+    return str(Locale.parse("en").territories.get(code, code))
+
+
+def country_timezone(country: str) -> str | None:
+    """The country's zone when it has only one; None when it spans several."""
+    zones = get_global("territory_zones").get(country, [])
+    return str(zones[0]) if len(zones) == 1 else None
+
+
+def parse_kind(raw: RawValue) -> str:
+    """The document type, "invoice" or "credit_note", in English, Danish, Norwegian."""
+    kind = KINDS.get(" ".join(as_text(raw).casefold().split()))
+    if kind is None:
+        raise BadValue(f"document type {raw} is neither an invoice nor a credit note")
+    return kind

@@ -1,0 +1,140 @@
+"""XLSX workbooks: the first sheet, streamed by openpyxl in read-only mode."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO
+
+from openpyxl import Workbook, load_workbook
+
+from app.ingest.errors import FileRejected
+from app.ingest.headers import MAX_COLUMNS, check_headers
+from app.ingest.rows import Cells, RowError, Table
+from app.ingest.values import RawValue, as_text
+
+# Worksheet XML packs about ten to one; far more than that is a zip bomb.
+MAX_UNPACK_RATIO = 20
+SHEETS = "xl/worksheets/"
+SPOOL_IN_MEMORY_BYTES = 1 << 23
+
+
+def read_xlsx_table(source: IO[bytes], max_bytes: int) -> Table:
+    """The header and a lazy iterator over the rows of the workbook's first sheet.
+
+    :raises FileRejected: not a workbook, unpacks too large, or has no header row.
+    """
+    stack = ExitStack()  # closes the workbook and any spool, here on failure or later
+    try:
+        # A zip is read from its end; a stream that cannot seek is copied first.
+        archive = source if source.seekable() else stack.enter_context(_spool(source))
+        _check_archive(archive, max_bytes)
+        workbook = _open_workbook(archive)
+        stack.callback(workbook.close)
+        sheet = workbook.worksheets[0]
+        rows = _rows(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True))
+        headers = _headers(rows)
+    except BaseException:
+        stack.close()
+        raise
+    return Table(headers, _within_width(rows), stack.close)
+
+
+def _spool(source: IO[bytes]) -> IO[bytes]:
+    spool = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
+    shutil.copyfileobj(source, spool)
+    spool.seek(0)
+    return spool
+
+
+def _open_workbook(source: IO[bytes]) -> Workbook:
+    try:
+        # Formulas come back as their text ("=SUM(A1:A3)"): nothing is evaluated.
+        workbook = load_workbook(
+            source, read_only=True, data_only=False, keep_links=False
+        )
+    except Exception as error:  # openpyxl raises many types for a broken file
+        raise FileRejected("the file is not a readable XLSX workbook") from error
+    if not workbook.worksheets:
+        workbook.close()
+        raise FileRejected("the workbook has no worksheet")
+    return workbook
+
+
+def _check_archive(source: IO[bytes], max_bytes: int) -> None:
+    start = source.tell()
+    try:
+        with zipfile.ZipFile(source) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as error:
+        raise FileRejected("the file is not a readable XLSX workbook") from error
+    source.seek(start)
+    # zipfile stops at each member's declared size, so declared sizes can be trusted.
+    # Worksheets are streamed; other parts (shared strings, styles) are held in memory.
+    unpacked = sum(member.file_size for member in members)
+    held = max(
+        (m.file_size for m in members if not m.filename.startswith(SHEETS)), default=0
+    )
+    if unpacked > MAX_UNPACK_RATIO * max_bytes or held > max_bytes:
+        raise FileRejected(
+            "the workbook unpacks to far more data than a spreadsheet holds"
+        )
+
+
+def _rows(sheet_rows: Iterable[tuple[object, ...]]) -> Iterator[Cells]:
+    """Every row, numbered as Excel shows it."""
+    try:
+        for number, row in enumerate(sheet_rows, start=1):
+            yield Cells(number, _trim([cell_value(cell) for cell in row]))
+    except Exception as error:  # a sheet can break anywhere; openpyxl raises many types
+        raise FileRejected(
+            "the workbook is damaged and could not be read to the end"
+        ) from error
+
+
+def _headers(rows: Iterator[Cells]) -> list[str]:
+    header = next((cells for cells in rows if cells.values), None)
+    if header is None:
+        raise FileRejected("the workbook's first sheet is empty")
+    headers = [as_text(cell) for cell in header.values]
+    check_headers(headers)
+    return headers
+
+
+def _within_width(rows: Iterator[Cells]) -> Iterator[Cells | RowError]:
+    for cells in rows:
+        if len(cells.values) > MAX_COLUMNS:
+            message = f"the row has more than {MAX_COLUMNS:,} values"
+            yield RowError((cells.row,), None, message)
+        else:
+            yield cells
+
+
+def _trim(cells: list[RawValue]) -> list[RawValue]:
+    end = len(cells)
+    while end and not as_text(cells[end - 1]).strip():
+        end -= 1
+    return cells[:end]
+
+
+def cell_value(cell: object) -> RawValue:
+    """A cell as text, Decimal or date; never a float, and formulas stay text."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, int):
+        return Decimal(cell)
+    if isinstance(cell, float):
+        # Excel keeps 15 significant digits; going through that text drops binary noise.
+        return Decimal(format(cell, ".15g"))
+    if isinstance(cell, datetime):
+        return cell.date()
+    if isinstance(cell, date):
+        return cell
+    return str(getattr(cell, "text", cell))
