@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -15,6 +16,19 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class RedactPortalTokens(logging.Filter):
+    """Personal link tokens are secrets: access logs show `/p/[token]` instead."""
+
+    PATTERN = re.compile(r"/p/[A-Za-z0-9_-]{16,}")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.PATTERN.sub("/p/[token]", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
         return True
 
 
@@ -49,3 +63,7 @@ def configure_logging(app: Flask) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(app.config["LOG_LEVEL"])
         logger.propagate = False
+    for name in ("werkzeug", "gunicorn.access"):
+        access_log = logging.getLogger(name)
+        if not any(isinstance(f, RedactPortalTokens) for f in access_log.filters):
+            access_log.addFilter(RedactPortalTokens())

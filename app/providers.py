@@ -8,6 +8,9 @@ from flask import Flask
 from twilio.rest import Client
 
 from app.models import Account, Debtor
+from payments.gateway import PaymentGateway
+from payments.sandbox import SandboxGateway
+from payments.stripe_gateway import StripeGateway
 from reminders.dispatch import LinkFor
 from reminders.planner import RulesFor
 from reminders.profiles import ContactRules, effective_rules, profile_for
@@ -53,9 +56,47 @@ def rules_for(_account: Account, debtor: Debtor) -> ContactRules:
 
 
 def reminder_adapters(app: Flask) -> ReminderAdapters:
-    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
     return ReminderAdapters(
-        sender=sms_sender(app),
-        rules_for=rules_for,
-        link_for=lambda token: f"{base}/p/{token}",
+        sender=sms_sender(app), rules_for=rules_for, link_for=portal_link_for(app)
     )
+
+
+GATEWAY_KEY = "venlig.payments"
+
+
+def payment_gateway(app: Flask) -> PaymentGateway:
+    """The configured payment gateway, built once per app (tests may pre-fill a fake)."""
+    if GATEWAY_KEY not in app.extensions:
+        app.extensions[GATEWAY_KEY] = _build_gateway(app)
+    gateway: PaymentGateway = app.extensions[GATEWAY_KEY]
+    return gateway
+
+
+def payments_provider(app: Flask) -> str:
+    return str(app.config["PAYMENTS_BACKEND"])
+
+
+def _build_gateway(app: Flask) -> PaymentGateway:
+    backend = payments_provider(app)
+    if backend == "stripe":
+        return StripeGateway(app.config["STRIPE_SECRET_KEY"])
+    if backend == "sandbox":
+        base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+        return SandboxGateway(
+            secret_key=app.config["SECRET_KEY"],
+            webhook_secret=webhook_secret(app),
+            checkout_url=lambda token: f"{base}/sandbox/checkout/{token}",
+        )
+    raise ValueError(f"unknown PAYMENTS_BACKEND {backend!r}")
+
+
+def webhook_secret(app: Flask) -> str:
+    """The secret payment events are signed with: Stripe's, or the sandbox's own."""
+    if payments_provider(app) == "sandbox":
+        return str(app.config["DEV_SANDBOX_WEBHOOK_SECRET"])
+    return str(app.config["STRIPE_WEBHOOK_SECRET"])
+
+
+def portal_link_for(app: Flask) -> LinkFor:
+    base = app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return lambda token: f"{base}/p/{token}"

@@ -39,6 +39,12 @@ class Settings:
     STRIPE_WEBHOOK_SECRET: str = ""
     # The dev phone signs its inbound SMS like Twilio does, with this token.
     DEV_TWILIO_AUTH_TOKEN: str = "dev-phone-token"
+    # The sandbox gateway signs its events like Stripe does, with this secret.
+    DEV_SANDBOX_WEBHOOK_SECRET: str = "whsec_dev_sandbox"
+    # A verified debtor stays signed in to the portal this long without activity.
+    PORTAL_SESSION_MINUTES: int = 30
+    # Verification attempts per link and per address; the link also locks after 5 failures.
+    PORTAL_VERIFY_RATE_LIMIT: str = "10 per minute"
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
     LOGIN_RATE_LIMIT: str = "10 per minute"

@@ -19,6 +19,7 @@ from app.models import Account, Creditor, Debtor, Message
 from app.models.enums import DecisionOutcome, MessageStatus
 from app.services.ledger import balance_of
 from app.services.portal_links import issue_link
+from app.services.texts import TextContext, render_text
 from reminders.decisions import record_decision
 from reminders.planner import RulesFor
 from reminders.policy import Channel as PolicyChannel
@@ -32,7 +33,6 @@ from reminders.policy import (
 from reminders.segments import count_segments
 from reminders.sms import OutgoingSms, SmsSender, SmsSendError
 from reminders.state import ContactFacts
-from reminders.texts import TextContext, render_text
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from app.models.conversation import ChatMessage, Conversation
 from app.models.creditor import Creditor, PlanRules
 from app.models.debtor import Debtor
 from app.models.message import ContactDecision, InboundMessage, Message
+from app.models.payment import CheckoutAttempt, PaymentEvent
 from app.models.plan import Instalment, PaymentPlan, PromiseToPay
 from app.models.portal import PortalLink
 from app.models.risk import RiskSignal
@@ -20,6 +21,7 @@ __all__ = [
     "Account",
     "AuditEvent",
     "ChatMessage",
+    "CheckoutAttempt",
     "ContactDecision",
     "Conversation",
     "Creditor",
@@ -28,6 +30,7 @@ __all__ = [
     "Instalment",
     "LedgerEntry",
     "Message",
+    "PaymentEvent",
     "PaymentPlan",
     "PlanRules",
     "PortalLink",

@@ -42,6 +42,9 @@ class PlanRules(Base):
         ),
         CheckConstraint("promise_max_days >= 1", name="promise_max_days_positive"),
         CheckConstraint(
+            "breathing_space_days BETWEEN 1 AND 90", name="breathing_space_days_range"
+        ),
+        CheckConstraint(
             "payday_day_of_month IS NULL OR payday_day_of_month BETWEEN 1 AND 31",
             name="payday_day_of_month_range",
         ),
@@ -60,3 +63,4 @@ class PlanRules(Base):
     payday_day_of_month: Mapped[int | None]
     promise_max_days: Mapped[int] = mapped_column(default=14)
     grace_moves_missed_instalment: Mapped[bool] = mapped_column(default=False)
+    breathing_space_days: Mapped[int] = mapped_column(default=30, server_default="30")

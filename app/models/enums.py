@@ -89,6 +89,7 @@ class PlanFrequency(enum.StrEnum):
 
 class InstalmentStatus(enum.StrEnum):
     SCHEDULED = "scheduled"
+    PROCESSING = "processing"  # charged; the provider's event will confirm it
     PAID = "paid"
     REQUIRES_ACTION = "requires_action"
     FAILED = "failed"
@@ -134,3 +135,17 @@ class SignalStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     DISMISSED = "dismissed"
     RESOLVED = "resolved"
+
+
+class CheckoutPurpose(enum.StrEnum):
+    PAY_BALANCE = "pay_balance"
+    PAY_INSTALMENT = "pay_instalment"
+    START_PLAN = "start_plan"  # first instalment now, method kept for the rest
+    SAVE_METHOD = "save_method"  # plan starting later, or a new card for a plan
+
+
+class CheckoutStatus(enum.StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    EXPIRED = "expired"

@@ -54,6 +54,10 @@ class Instalment(Base):
     status: Mapped[InstalmentStatus] = mapped_column(default=InstalmentStatus.SCHEDULED)
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime | None]
+    # A failed charge is retried on a later day, at most twice.
+    next_attempt_on: Mapped[date | None]
+    payment_intent_id: Mapped[str | None] = mapped_column(String(255))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
     paid_at: Mapped[datetime | None]
 
 
@@ -75,4 +79,5 @@ class PromiseToPay(Base):
     recorded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
+    nudged_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -17,14 +19,18 @@ from jinja2 import (
 from app.errors import NotFound
 from app.services.formatting import format_money
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "sms"
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "sms"
 LANGUAGES = ("da", "nb", "en")
 BABEL_LOCALE = {"da": "da_DK", "nb": "nb_NO", "en": "en_GB"}
 
 
 @dataclass(frozen=True)
 class TextContext:
-    """Everything a text may say. The amount is only set when the creditor opted in."""
+    """Everything a text may say. The balance is only set when the creditor opted in.
+
+    `paid_minor` (a receipt) and `on_date` (a promise or an instalment) are the debtor's own
+    actions, so they may be named in any text about them.
+    """
 
     first_name: str
     creditor: str
@@ -32,6 +38,8 @@ class TextContext:
     support_phone: str = ""
     amount_minor: int | None = None
     currency: str | None = None
+    paid_minor: int | None = None
+    on_date: date | None = None
 
 
 @cache
@@ -50,11 +58,7 @@ def render_text(template_key: str, language: str, context: TextContext) -> str:
     :raises NotFound: no such template in any language.
     """
     language = language if language in LANGUAGES else "en"
-    amount = None
-    if context.amount_minor is not None and context.currency:
-        amount = format_money(
-            context.amount_minor, context.currency, BABEL_LOCALE[language]
-        )
+    locale = BABEL_LOCALE[language]
     try:
         template = _environment().get_template(f"{language}/{template_key}.txt")
     except TemplateNotFound as error:
@@ -64,9 +68,19 @@ def render_text(template_key: str, language: str, context: TextContext) -> str:
         creditor=context.creditor,
         link=context.link,
         support_phone=context.support_phone,
-        amount=amount,
+        amount=_money(context.amount_minor, context.currency, locale),
+        paid=_money(context.paid_minor, context.currency, locale),
+        date=format_date(context.on_date, "long", locale=locale)
+        if context.on_date
+        else None,
     )
     return " ".join(body.split())
+
+
+def _money(amount_minor: int | None, currency: str | None, locale: str) -> str | None:
+    if amount_minor is None or not currency:
+        return None
+    return format_money(amount_minor, currency, locale)
 
 
 def template_keys() -> list[str]:

@@ -16,7 +16,9 @@ from app.web.devphone import bp as devphone_bp
 from app.web.extensions import babel, csrf, limiter
 from app.web.i18n import register_i18n, select_locale
 from app.web.main import bp as main_bp
+from app.web.portal import bp as portal_bp
 from app.web.records import bp as records_bp
+from app.web.sandbox import bp as sandbox_bp
 from app.web.webhooks import bp as webhooks_bp
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -39,10 +41,12 @@ def register_web(app: Flask) -> None:
     limiter.init_app(app)
     init_login(app)
     register_i18n(app)
-    for blueprint in (main_bp, auth_bp, records_bp, webhooks_bp):
+    for blueprint in (main_bp, auth_bp, records_bp, portal_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         app.register_blueprint(devphone_bp)
+    if app.config["PAYMENTS_BACKEND"] == "sandbox":
+        app.register_blueprint(sandbox_bp)
     errors.register(app)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
@@ -27,6 +28,33 @@ LEDGER_LABELS = {
     "fee": _l("Fee"),
     "refund": _l("Refund"),
     "payment": _l("Payment"),
+    "credit": _l("Credit"),
+}
+
+# The same statuses, as the debtor should read them.
+PORTAL_STATUS_LABELS = {
+    "open": _l("Waiting for payment"),
+    "promised": _l("You chose a date to pay"),
+    "plan": _l("On an instalment plan"),
+    "paid": _l("Paid, thank you"),
+    "disputed": _l("Being looked at"),
+    "paused": _l("Paused"),
+}
+INSTALMENT_LABELS = {
+    "scheduled": _l("Planned"),
+    "processing": _l("Being paid"),
+    "paid": _l("Paid"),
+    "requires_action": _l("Needs your confirmation"),
+    "failed": _l("Not paid yet"),
+    "missed": _l("Missed"),
+    "moved": _l("Moved to the end"),
+}
+HAPPENING_LABELS = {
+    "reminder": _l("Reminder sent"),
+    "charge": _l("Invoice"),
+    "fee": _l("Fee"),
+    "refund": _l("Refund"),
+    "payment": _l("Payment received"),
     "credit": _l("Credit"),
 }
 
@@ -69,4 +97,12 @@ def register_i18n(app: Flask) -> None:
         get_locale=get_locale,
         status_label=lambda status: STATUS_LABELS.get(str(status), str(status)),
         ledger_label=lambda kind: LEDGER_LABELS.get(str(kind), str(kind)),
+        portal_status=lambda status: _label(PORTAL_STATUS_LABELS, status),
+        instalment_label=lambda status: _label(INSTALMENT_LABELS, status),
+        happening_label=lambda kind: _label(HAPPENING_LABELS, kind),
     )
+
+
+def _label(labels: dict[str, Any], key: object) -> str:
+    value = getattr(key, "value", key)
+    return str(labels.get(str(value), value))

@@ -1,0 +1,390 @@
+"""Provider events into the ledger: verified, applied once, in any order, with the same result.
+
+Stripe's webhooks and the sandbox gateway both arrive here as Stripe-shaped, signed JSON. Every
+event id is stored, so a replay is recognised; every ledger posting carries the provider's id,
+so two events about one payment (checkout.session.completed and payment_intent.succeeded)
+post it once; and paid, refunded and disputed are decided from the ledger's sum, never from
+the order events came in.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import stripe
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Account,
+    CheckoutAttempt,
+    Debtor,
+    Instalment,
+    LedgerEntry,
+    PaymentEvent,
+    PaymentPlan,
+    RiskSignal,
+)
+from app.models.enums import (
+    CheckoutPurpose,
+    CheckoutStatus,
+    LedgerKind,
+    Severity,
+    SignalSource,
+)
+from app.services.ledger import balance_of, post_entry
+from app.services.notices import LinkFor, context_for, queue_notice
+from payments.settlement import mark_instalment_paid, save_plan_method, settle_account
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+StripeObject = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventContext:
+    now: datetime
+    link_for: LinkFor
+
+
+Handler = Callable[[Session, StripeObject, EventContext], str]
+
+
+class InvalidEvent(Exception):
+    """The payload is not a correctly signed event: refuse it and change nothing."""
+
+
+def verify_event(payload: bytes, signature: str | None, secret: str) -> StripeObject:
+    """Check Stripe's signature scheme (also used by the sandbox) and parse the event.
+
+    :raises InvalidEvent: missing or wrong signature, too old, or not an event.
+    """
+    try:
+        text = payload.decode("utf-8")
+        stripe.WebhookSignature.verify_header(
+            text, signature or "", secret, SIGNATURE_TOLERANCE_SECONDS
+        )
+        event = json.loads(text)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+        raise InvalidEvent(f"Refused payment event: {error}") from error
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data", {}).get("object"), dict)
+    ):
+        raise InvalidEvent("Refused payment event: not an event object")
+    return event
+
+
+def apply_event(
+    session: Session, event: StripeObject, *, now: datetime, link_for: LinkFor
+) -> str:
+    """Apply a verified event once; returns what it did, in words for the log."""
+    known = session.scalar(
+        select(PaymentEvent.id).where(PaymentEvent.provider_event_id == event["id"])
+    )
+    if known is not None:
+        return "duplicate"
+    # Stored first: a concurrent delivery of the same event fails on the unique id.
+    record = PaymentEvent(
+        provider_event_id=event["id"],
+        type=event["type"],
+        payload=json.dumps(event, separators=(",", ":")),
+        received_at=now,
+    )
+    session.add(record)
+    session.flush()
+    handler = HANDLERS.get(event["type"])
+    outcome = (
+        handler(session, event["data"]["object"], EventContext(now, link_for))
+        if handler
+        else "ignored"
+    )
+    record.outcome = outcome[:200]
+    logger.info("payment event %s %s: %s", event["id"], event["type"], outcome)
+    return outcome
+
+
+def _checkout_completed(session: Session, obj: StripeObject, ctx: EventContext) -> str:
+    attempt = _attempt(session, obj)
+    if attempt is None:
+        return "no matching checkout"
+    _complete(attempt, ctx.now)
+    if obj.get("mode") == "payment" and obj.get("payment_status") == "paid":
+        return _record_payment(
+            session,
+            _amount(obj, "amount_total"),
+            str(obj.get("currency", "")),
+            str(obj.get("payment_intent") or ""),
+            _metadata(obj),
+            ctx.now,
+            ctx.link_for,
+        )
+    return "checkout completed; waiting for the payment or setup to confirm"
+
+
+def _checkout_ended(session: Session, obj: StripeObject, _ctx: EventContext) -> str:
+    attempt = _attempt(session, obj)
+    if attempt is None or attempt.status is not CheckoutStatus.OPEN:
+        return "nothing to change"
+    attempt.status = CheckoutStatus.EXPIRED
+    return "checkout expired"
+
+
+def _payment_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -> str:
+    metadata = _metadata(obj)
+    outcome = _record_payment(
+        session,
+        _amount(obj, "amount_received"),
+        str(obj.get("currency", "")),
+        str(obj.get("id", "")),
+        metadata,
+        ctx.now,
+        ctx.link_for,
+    )
+    plan = _plan_saving_method(session, metadata)
+    if plan is not None and obj.get("setup_future_usage") == "off_session":
+        save_plan_method(
+            session,
+            plan,
+            str(obj.get("payment_method") or ""),
+            _ref(obj.get("customer")),
+        )
+    return outcome
+
+
+def _payment_failed(session: Session, obj: StripeObject, _ctx: EventContext) -> str:
+    error = obj.get("last_payment_error") or {}
+    code = str(error.get("decline_code") or error.get("code") or "failed")
+    attempt = _attempt(session, obj)
+    if attempt is None:
+        # Off-session instalment charges are judged by the charging job from the response.
+        return f"payment failed ({code}); no open checkout"
+    if attempt.status is CheckoutStatus.OPEN:
+        attempt.failure_code = code[:64]
+    return f"payment failed ({code}); the debtor may try again"
+
+
+def _setup_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -> str:
+    attempt = _attempt(session, obj)
+    if attempt is None or attempt.plan_id is None:
+        return "no matching plan"
+    plan = session.get(PaymentPlan, attempt.plan_id)
+    assert plan is not None
+    _complete(attempt, ctx.now)
+    save_plan_method(
+        session, plan, str(obj.get("payment_method") or ""), _ref(obj.get("customer"))
+    )
+    return f"payment method saved for plan {plan.id}"
+
+
+def _charge_refunded(session: Session, obj: StripeObject, ctx: EventContext) -> str:
+    account = _account_for(session, obj)
+    if account is None:
+        return "refund of an unknown payment"
+    charge_id = str(obj.get("id", ""))
+    refunded_total = _amount(obj, "amount_refunded")
+    # Refund events carry the running total: only the part not yet posted is new.
+    already = sum(
+        entry.amount_minor
+        for entry in session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.external_id.like(f"stripe:refund:{charge_id}:%")
+            )
+        )
+    )
+    if refunded_total <= already:
+        return "refund already posted"
+    post_entry(
+        session,
+        account,
+        LedgerKind.REFUND,
+        refunded_total - already,
+        now=ctx.now,
+        external_id=f"stripe:refund:{charge_id}:{refunded_total}",
+        note="Refund",
+    )
+    settle_account(session, account, ctx.now)
+    return f"refund of {refunded_total - already} posted to account {account.id}"
+
+
+def _dispute_created(session: Session, obj: StripeObject, ctx: EventContext) -> str:
+    account = _account_for(session, obj)
+    if account is None:
+        return "dispute of an unknown payment"
+    session.add(
+        RiskSignal(
+            debtor_id=account.debtor_id,
+            account_id=account.id,
+            category="chargeback",
+            severity=Severity.HIGH,
+            source=SignalSource.EVENT,
+            evidence=f"Card dispute opened: {obj.get('reason', 'unknown reason')}",
+            confidence=1.0,
+            action_taken="outreach paused until a supervisor reviews it",
+            created_at=ctx.now,
+        )
+    )
+    return f"card dispute on account {account.id}: risk signal raised"
+
+
+HANDLERS: dict[str, Handler] = {
+    "checkout.session.completed": _checkout_completed,
+    "checkout.session.async_payment_succeeded": _checkout_completed,
+    "checkout.session.expired": _checkout_ended,
+    "payment_intent.succeeded": _payment_succeeded,
+    "payment_intent.payment_failed": _payment_failed,
+    "setup_intent.succeeded": _setup_succeeded,
+    "charge.refunded": _charge_refunded,
+    "charge.dispute.created": _dispute_created,
+}
+
+
+def _record_payment(
+    session: Session,
+    amount_minor: int,
+    currency: str,
+    payment_intent_id: str,
+    metadata: dict[str, str],
+    now: datetime,
+    link_for: LinkFor,
+) -> str:
+    account = _account_by_metadata(session, metadata)
+    if account is None or not payment_intent_id or amount_minor <= 0:
+        return "payment not matched to an account"
+    if currency.upper() != account.currency:
+        logger.error(
+            "payment %s in %s for a %s account",
+            payment_intent_id,
+            currency,
+            account.currency,
+        )
+        return f"payment in {currency.upper()} refused for a {account.currency} account"
+    external_id = f"stripe:pi:{payment_intent_id}"
+    if session.scalar(
+        select(LedgerEntry.id).where(LedgerEntry.external_id == external_id)
+    ):
+        return "payment already posted"
+    post_entry(
+        session,
+        account,
+        LedgerKind.PAYMENT,
+        amount_minor,
+        now=now,
+        external_id=external_id,
+        note="Card payment",
+    )
+    instalment_id = _int(metadata.get("instalment_id"))
+    if instalment_id is not None:
+        instalment = session.get(Instalment, instalment_id)
+        if instalment is not None:
+            mark_instalment_paid(session, instalment, payment_intent_id, now)
+    settle_account(session, account, now)
+    _send_receipt(session, account, amount_minor, now, link_for)
+    return f"payment of {amount_minor} posted to account {account.id}"
+
+
+def _send_receipt(
+    session: Session,
+    account: Account,
+    paid_minor: int,
+    now: datetime,
+    link_for: LinkFor,
+) -> None:
+    debtor = session.get(Debtor, account.debtor_id)
+    assert debtor is not None
+    context = context_for(
+        session,
+        debtor,
+        currency=account.currency,
+        paid_minor=paid_minor,
+        balance_minor=balance_of(session, account.id),
+    )
+    queue_notice(session, debtor, "receipt", context, link_for=link_for, now=now)
+
+
+def _plan_saving_method(
+    session: Session, metadata: dict[str, str]
+) -> PaymentPlan | None:
+    attempt_id = _int(metadata.get("attempt_id"))
+    attempt = session.get(CheckoutAttempt, attempt_id) if attempt_id else None
+    if attempt is None or attempt.plan_id is None:
+        return None
+    if attempt.purpose not in (
+        CheckoutPurpose.START_PLAN,
+        CheckoutPurpose.PAY_INSTALMENT,
+    ):
+        return None
+    return session.get(PaymentPlan, attempt.plan_id)
+
+
+def _attempt(session: Session, obj: StripeObject) -> CheckoutAttempt | None:
+    attempt_id = _int(_metadata(obj).get("attempt_id"))
+    if attempt_id is not None:
+        return session.get(CheckoutAttempt, attempt_id)
+    if str(obj.get("object")) == "checkout.session":
+        return session.scalar(
+            select(CheckoutAttempt).where(
+                CheckoutAttempt.provider_session_id == str(obj.get("id"))
+            )
+        )
+    return None
+
+
+def _complete(attempt: CheckoutAttempt, now: datetime) -> None:
+    if attempt.status is not CheckoutStatus.COMPLETED:
+        attempt.status = CheckoutStatus.COMPLETED
+        attempt.completed_at = now
+
+
+def _account_for(session: Session, obj: StripeObject) -> Account | None:
+    """The account a charge or dispute belongs to: by metadata, else by its payment."""
+    account = _account_by_metadata(session, _metadata(obj))
+    if account is not None:
+        return account
+    payment_intent_id = _ref(obj.get("payment_intent"))
+    if not payment_intent_id:
+        return None
+    account_id = session.scalar(
+        select(LedgerEntry.account_id).where(
+            LedgerEntry.external_id == f"stripe:pi:{payment_intent_id}"
+        )
+    )
+    return session.get(Account, account_id) if account_id else None
+
+
+def _account_by_metadata(session: Session, metadata: dict[str, str]) -> Account | None:
+    account_id = _int(metadata.get("account_id"))
+    return session.get(Account, account_id) if account_id is not None else None
+
+
+def _metadata(obj: StripeObject) -> dict[str, str]:
+    metadata = obj.get("metadata")
+    return (
+        {str(k): str(v) for k, v in metadata.items()}
+        if isinstance(metadata, dict)
+        else {}
+    )
+
+
+def _ref(value: object) -> str | None:
+    """An id that may arrive expanded (an object with an id) or as a plain string."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value) if value else None
+
+
+def _amount(obj: StripeObject, key: str) -> int:
+    value = obj.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isdigit() else None

@@ -1,0 +1,87 @@
+"""The payment port: what Venlig needs from a payment provider.
+
+Two adapters implement it: `StripeGateway` (payments/stripe_gateway.py) and `SandboxGateway`
+(payments/sandbox.py). Neither changes a balance: money moves only when a signed event
+(Stripe-shaped JSON, from Stripe or from the sandbox) passes through payments/events.py.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class CheckoutMode(enum.StrEnum):
+    PAYMENT = "payment"  # take money now (optionally keeping the method for later)
+    SETUP = "setup"  # only save a payment method for later off-session charges
+
+
+class ChargeStatus(enum.StrEnum):
+    SUCCEEDED = "succeeded"
+    PROCESSING = "processing"
+    REQUIRES_ACTION = (
+        "requires_action"  # the debtor must authenticate: never retry blind
+    )
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """A hosted checkout for one debtor.
+
+    `metadata` is copied onto the session and onto the PaymentIntent or SetupIntent it creates,
+    so every later event can be traced back to our CheckoutAttempt.
+    """
+
+    mode: CheckoutMode
+    currency: str  # ISO 4217, upper case
+    description: str
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+    country: str  # ISO 3166 alpha-2 of the creditor: decides the wallets offered
+    locale: str  # "da", "nb" or "en"
+    amount_minor: int | None = None  # required for PAYMENT, None for SETUP
+    save_payment_method: bool = False  # PAYMENT only: setup_future_usage=off_session
+    customer_ref: str | None = None
+    customer_name: str | None = None
+    customer_email: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    provider_id: str  # e.g. "cs_test_..."
+    url: str  # where to send the debtor's browser
+
+
+@dataclass(frozen=True)
+class OffSessionCharge:
+    """Charge a saved payment method without the debtor present (an instalment)."""
+
+    amount_minor: int
+    currency: str
+    customer_ref: str
+    payment_method_ref: str
+    description: str
+    idempotency_key: str  # one per instalment attempt
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    status: ChargeStatus
+    payment_intent_id: str | None
+    failure_code: str | None = None
+    failure_message: str | None = None
+
+
+class PaymentGatewayError(Exception):
+    """The provider could not be reached or refused the request itself (not a card decline)."""
+
+
+class PaymentGateway(Protocol):
+    def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
+
+    def charge_off_session(self, charge: OffSessionCharge) -> ChargeOutcome: ...

@@ -1,0 +1,248 @@
+"""Charging instalments on their dates, off-session, and what happens when a charge fails.
+
+One charge per instalment attempt, with an idempotency key of its own, so a crash between the
+provider's answer and our commit cannot charge twice: the retry sends the same key. A charge
+that needs the debtor's authentication is never retried blind; a declined one is retried at
+most twice on later days; a second missed instalment breaks the plan and the account returns
+to its reminder sequence.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from app.models import Account, Debtor, Instalment, PaymentPlan
+from app.models.enums import AccountStatus, InstalmentStatus, PlanStatus
+from app.services.notices import LinkFor, context_for, queue_notice
+from payments.arrangements import rules_of, terms_for
+from payments.gateway import (
+    ChargeStatus,
+    OffSessionCharge,
+    PaymentGateway,
+    PaymentGatewayError,
+)
+from payments.plans import due_after
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # the first charge and two retries
+RETRY_AFTER = timedelta(days=3)
+# An instalment the debtor must act on (authenticate, or pay from a reminder) is missed
+# when it is still unpaid this long after its date.
+ACTION_WINDOW = timedelta(days=7)
+
+
+@dataclass
+class ChargeRun:
+    succeeded: int = 0
+    needs_action: int = 0
+    failed: int = 0
+    errors: int = 0
+    missed: int = 0
+
+
+def charge_due_instalments(
+    session: Session,
+    gateway: PaymentGateway,
+    *,
+    now: datetime,
+    link_for: LinkFor,
+    limit: int = 50,
+) -> ChargeRun:
+    """Charge the saved card of every instalment due today (or due for a retry)."""
+    run = ChargeRun()
+    for instalment in _claim_due(session, now.date(), limit):
+        plan = session.get(PaymentPlan, instalment.plan_id)
+        assert plan is not None
+        _charge(session, gateway, plan, instalment, now=now, link_for=link_for, run=run)
+    run.missed = mark_overdue_missed(session, now=now)
+    return run
+
+
+def _claim_due(session: Session, today: date, limit: int) -> list[Instalment]:
+    first_try = and_(
+        Instalment.status == InstalmentStatus.SCHEDULED, Instalment.due_on <= today
+    )
+    retry = and_(
+        Instalment.status == InstalmentStatus.FAILED,
+        Instalment.next_attempt_on <= today,
+    )
+    return list(
+        session.scalars(
+            select(Instalment)
+            .join(PaymentPlan, PaymentPlan.id == Instalment.plan_id)
+            .where(
+                PaymentPlan.status == PlanStatus.ACTIVE,
+                PaymentPlan.payment_method_ref.is_not(None),
+                or_(first_try, retry),
+            )
+            .order_by(Instalment.due_on, Instalment.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Instalment)
+        )
+    )
+
+
+def _charge(
+    session: Session,
+    gateway: PaymentGateway,
+    plan: PaymentPlan,
+    instalment: Instalment,
+    *,
+    now: datetime,
+    link_for: LinkFor,
+    run: ChargeRun,
+) -> None:
+    attempt = instalment.attempts + 1
+    try:
+        outcome = gateway.charge_off_session(
+            _charge_request(session, plan, instalment, attempt)
+        )
+    except PaymentGatewayError as error:
+        # Not an answer about the card: the same attempt (and key) is tried on the next tick.
+        logger.warning("instalment %s not charged: %s", instalment.id, error)
+        run.errors += 1
+        return
+    instalment.attempts, instalment.last_attempt_at = attempt, now
+    instalment.payment_intent_id = outcome.payment_intent_id
+    if outcome.status in (ChargeStatus.SUCCEEDED, ChargeStatus.PROCESSING):
+        instalment.status = InstalmentStatus.PROCESSING
+        run.succeeded += 1
+    elif outcome.status is ChargeStatus.REQUIRES_ACTION:
+        instalment.status = InstalmentStatus.REQUIRES_ACTION
+        _notify(session, plan, instalment, "instalment_confirm", now, link_for)
+        run.needs_action += 1
+    else:
+        _declined(session, plan, instalment, outcome.failure_code, now, link_for)
+        run.failed += 1
+
+
+def _charge_request(
+    session: Session, plan: PaymentPlan, instalment: Instalment, attempt: int
+) -> OffSessionCharge:
+    account = session.get(Account, plan.account_id)
+    assert account is not None
+    assert plan.payment_method_ref is not None
+    return OffSessionCharge(
+        amount_minor=instalment.amount_minor,
+        currency=plan.currency,
+        customer_ref=plan.customer_ref or "",
+        payment_method_ref=plan.payment_method_ref,
+        description=f"{account.external_reference} · {instalment.seq_no}/{len(plan.instalments)}",
+        idempotency_key=f"venlig-instalment-{instalment.id}-attempt-{attempt}",
+        metadata={
+            "account_id": str(account.id),
+            "plan_id": str(plan.id),
+            "instalment_id": str(instalment.id),
+        },
+    )
+
+
+def _declined(
+    session: Session,
+    plan: PaymentPlan,
+    instalment: Instalment,
+    code: str | None,
+    now: datetime,
+    link_for: LinkFor,
+) -> None:
+    instalment.failure_code = (code or "declined")[:64]
+    if instalment.attempts == 1:
+        # One polite text per instalment, not one per retry.
+        _notify(session, plan, instalment, "instalment_failed", now, link_for)
+    if instalment.attempts < MAX_ATTEMPTS:
+        instalment.status = InstalmentStatus.FAILED
+        instalment.next_attempt_on = now.date() + RETRY_AFTER
+    else:
+        miss_instalment(session, plan, instalment, now=now)
+
+
+def mark_overdue_missed(session: Session, *, now: datetime) -> int:
+    """Instalments waiting on the debtor (authentication, or a wallet payment) for too long."""
+    waiting_on_debtor = or_(
+        Instalment.status == InstalmentStatus.REQUIRES_ACTION,
+        and_(
+            Instalment.status == InstalmentStatus.SCHEDULED,
+            PaymentPlan.payment_method_ref.is_(None),
+        ),
+    )
+    overdue = list(
+        session.scalars(
+            select(Instalment)
+            .join(PaymentPlan, PaymentPlan.id == Instalment.plan_id)
+            .where(
+                PaymentPlan.status == PlanStatus.ACTIVE,
+                waiting_on_debtor,
+                Instalment.due_on < now.date() - ACTION_WINDOW,
+            )
+            .with_for_update(skip_locked=True, of=Instalment)
+        )
+    )
+    for instalment in overdue:
+        plan = session.get(PaymentPlan, instalment.plan_id)
+        assert plan is not None
+        miss_instalment(session, plan, instalment, now=now)
+    return len(overdue)
+
+
+def miss_instalment(
+    session: Session, plan: PaymentPlan, instalment: Instalment, *, now: datetime
+) -> None:
+    """Missed for good: moved to the end once if the creditor allows, else counted."""
+    instalment.next_attempt_on = None
+    account = session.get(Account, plan.account_id)
+    assert account is not None
+    if (
+        rules_of(session, account.creditor_id).grace_moves_missed_instalment
+        and not plan.grace_used
+    ):
+        _move_to_end(session, plan, instalment, account)
+        return
+    instalment.status = InstalmentStatus.MISSED
+    session.flush()
+    missed = session.scalar(
+        select(func.count())
+        .select_from(Instalment)
+        .where(
+            Instalment.plan_id == plan.id, Instalment.status == InstalmentStatus.MISSED
+        )
+    )
+    if (missed or 0) >= 2:
+        plan.status, plan.ended_at = PlanStatus.BROKEN, now
+        account.status, account.updated_at = AccountStatus.OPEN, now
+
+
+def _move_to_end(
+    session: Session, plan: PaymentPlan, instalment: Instalment, account: Account
+) -> None:
+    plan.grace_used = True
+    instalment.status = InstalmentStatus.MOVED
+    last = plan.instalments[-1]
+    plan.instalments.append(
+        Instalment(
+            seq_no=last.seq_no + 1,
+            due_on=due_after(last.due_on, plan.frequency, terms_for(session, account)),
+            amount_minor=instalment.amount_minor,
+        )
+    )
+
+
+def _notify(
+    session: Session,
+    plan: PaymentPlan,
+    instalment: Instalment,
+    template_key: str,
+    now: datetime,
+    link_for: LinkFor,
+) -> None:
+    account = session.get(Account, plan.account_id)
+    assert account is not None
+    debtor = session.get(Debtor, account.debtor_id)
+    assert debtor is not None
+    context = context_for(session, debtor, on_date=instalment.due_on)
+    queue_notice(session, debtor, template_key, context, link_for=link_for, now=now)

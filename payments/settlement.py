@@ -1,0 +1,94 @@
+"""What a balance means for the account, its plan and its promises.
+
+Called in the same transaction as every ledger posting, so a paid account stops its reminders
+at once: the reminder policy reads `Account.status` before planning and before sending.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Account, Instalment, PaymentPlan, PromiseToPay
+from app.models.enums import AccountStatus, InstalmentStatus, PlanStatus, PromiseStatus
+from app.services.ledger import balance_of
+
+LIVE_PLAN = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
+
+
+def settle_account(session: Session, account: Account, now: datetime) -> None:
+    """Bring status, plan and promises in line with the ledger's balance."""
+    balance = balance_of(session, account.id)
+    if balance <= 0 and account.status is not AccountStatus.CLOSED:
+        _paid(session, account, now)
+    elif balance > 0 and account.status is AccountStatus.PAID:
+        # A refund re-opens the debt: back to the plan if one still runs, else the sequence.
+        account.status = (
+            AccountStatus.PLAN if live_plan(session, account.id) else AccountStatus.OPEN
+        )
+    elif balance > 0 and account.status is AccountStatus.OPEN:
+        plan = live_plan(session, account.id)
+        if plan is not None and plan.status is PlanStatus.ACTIVE:
+            account.status = AccountStatus.PLAN
+    account.updated_at = now
+
+
+def _paid(session: Session, account: Account, now: datetime) -> None:
+    account.status = AccountStatus.PAID
+    plan = live_plan(session, account.id)
+    if plan is not None:
+        plan.status = PlanStatus.COMPLETED
+        plan.ended_at = now
+    for promise in session.scalars(
+        select(PromiseToPay).where(
+            PromiseToPay.account_id == account.id,
+            PromiseToPay.status == PromiseStatus.PENDING,
+        )
+    ):
+        promise.status = PromiseStatus.KEPT
+
+
+def live_plan(session: Session, account_id: int) -> PaymentPlan | None:
+    return session.scalar(
+        select(PaymentPlan)
+        .where(PaymentPlan.account_id == account_id, PaymentPlan.status.in_(LIVE_PLAN))
+        .order_by(PaymentPlan.id.desc())
+    )
+
+
+def mark_instalment_paid(
+    session: Session, instalment: Instalment, payment_intent_id: str, now: datetime
+) -> None:
+    instalment.status = InstalmentStatus.PAID
+    instalment.paid_at = instalment.paid_at or now
+    instalment.payment_intent_id = payment_intent_id
+    instalment.next_attempt_on = None
+    plan = session.get(PaymentPlan, instalment.plan_id)
+    assert plan is not None
+    if plan.status is PlanStatus.PROPOSED:
+        activate_plan(session, plan)
+
+
+def save_plan_method(
+    session: Session,
+    plan: PaymentPlan,
+    payment_method_ref: str,
+    customer_ref: str | None,
+) -> None:
+    """Keep the card for off-session instalments; a wallet without a card id is not kept."""
+    if not payment_method_ref:
+        return
+    plan.payment_method_ref = payment_method_ref
+    plan.customer_ref = customer_ref or plan.customer_ref
+    if plan.status is PlanStatus.PROPOSED:
+        activate_plan(session, plan)
+
+
+def activate_plan(session: Session, plan: PaymentPlan) -> None:
+    plan.status = PlanStatus.ACTIVE
+    account = session.get(Account, plan.account_id)
+    assert account is not None
+    if account.status in (AccountStatus.OPEN, AccountStatus.PROMISED):
+        account.status = AccountStatus.PLAN
