@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -11,9 +14,13 @@ from app.clock import utcnow
 from app.demo import DEMO_PASSWORD, database_is_empty, seed_demo
 from app.errors import DomainError
 from app.models.enums import Role
-from app.scheduler import build_scheduler, reminders_tick
+from app.providers import reminder_adapters
+from app.scheduler import build_scheduler, payments_tick, reminders_tick
 from app.services.users import create_user
 from app.web.db import get_engine, get_sessionmaker
+from reminders.jobs import run_tick
+
+DEMO_ZONE = ZoneInfo("Europe/Copenhagen")  # the demo creditors' mornings (Oslo alike)
 
 db_cli = AppGroup("db", help="Database schema migrations (Alembic).")
 
@@ -64,7 +71,32 @@ def demo(if_empty: bool) -> None:
             return
         created = seed_demo(session, now=utcnow())
         session.commit()
-    click.echo(f"Demo ready ({created} new records). Staff password: {DEMO_PASSWORD}")
+    sent = _send_recent_reminders(current_app) if created else 0
+    click.echo(f"Demo ready ({created} new records, {sent} texts on the dev phone).")
+    click.echo(f"Staff password: {DEMO_PASSWORD}")
+
+
+def _send_recent_reminders(app: Flask) -> int:
+    """Run the engine as it would have run on a recent weekday morning.
+
+    So the dev phone holds real texts with working links at whatever hour the demo starts,
+    each sent through the contact policy like any other.
+    """
+    adapters = reminder_adapters(app)
+    now = utcnow()
+    for days_back in range(1, 8):
+        morning = (now - timedelta(days=days_back)).astimezone(DEMO_ZONE)
+        moment = morning.replace(hour=10, minute=30, second=0, microsecond=0)
+        result = run_tick(
+            get_sessionmaker(),
+            adapters.sender,
+            now=moment.astimezone(UTC),
+            rules_for=adapters.rules_for,
+            link_for=adapters.link_for,
+        )
+        if result.dispatched.sent:
+            return result.dispatched.sent
+    return 0
 
 
 @click.command("create-user")
@@ -107,8 +139,10 @@ def worker() -> None:
 
 @click.command("tick")
 def tick() -> None:
-    """Run one reminder tick now and print what it did."""
-    click.echo(reminders_tick(current_app._get_current_object()))  # type: ignore[attr-defined]
+    """Run one reminder and one payments tick now and print what they did."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo(reminders_tick(app))
+    click.echo(payments_tick(app))
 
 
 def register(app: Flask) -> None:

@@ -256,6 +256,9 @@ MONTHS = {
 }
 
 
+HANDED_OVER_AGO = timedelta(days=10)
+
+
 def database_is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Creditor))
 
@@ -442,7 +445,8 @@ def _ensure_account(
         issued_on=issued_on,
         due_on=due_on,
         status=AccountStatus.OPEN,
-        created_at=now,
+        # Handed over a while ago, so the demo starts with a history of reminders.
+        created_at=now - HANDED_OVER_AGO,
         updated_at=now,
     )
     session.add(account)

@@ -11,8 +11,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from app.clock import utcnow
-from app.providers import reminder_adapters
+from app.providers import payment_gateway, portal_link_for, reminder_adapters
 from app.web.db import get_sessionmaker
+from app.web.webhooks.stripe import deliver_events
+from payments.arrangements import review_promises
+from payments.instalments import charge_due_instalments
+from payments.sandbox import SandboxGateway
 from reminders.jobs import run_tick
 
 logger = logging.getLogger(__name__)
@@ -36,12 +40,27 @@ def reminders_tick(app: Flask) -> object:
     )
 
 
+def payments_tick(app: Flask) -> object:
+    """Charge due instalments and follow up promises; texts go out with the next reminder tick."""
+    gateway, link_for, now = payment_gateway(app), portal_link_for(app), utcnow()
+    with get_sessionmaker(app).begin() as session:
+        charged = charge_due_instalments(session, gateway, now=now, link_for=link_for)
+        promises = review_promises(session, now=now, link_for=link_for)
+    if isinstance(gateway, SandboxGateway):
+        # Stripe would now send its webhooks; the sandbox hands over its events after our
+        # commit, exactly as a webhook arriving a moment later would.
+        events, gateway.pending_events = gateway.pending_events, []
+        deliver_events(events)
+    return {"instalments": charged, "promises_changed": promises}
+
+
+def _tick_seconds(app: Flask) -> int:
+    return int(app.config["WORKER_TICK_SECONDS"])
+
+
 JOBS = [
-    Job(
-        "reminders.tick",
-        reminders_tick,
-        lambda app: int(app.config["WORKER_TICK_SECONDS"]),
-    ),
+    Job("reminders.tick", reminders_tick, _tick_seconds),
+    Job("payments.tick", payments_tick, _tick_seconds),
 ]
 
 

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import create_app
+from app.clock import utcnow
 from app.demo import seed_demo
-from app.models import Account, Creditor, Debtor, LedgerEntry, User
-from app.models.enums import Role
+from app.models import Account, Creditor, Debtor, LedgerEntry, Message, User
+from app.models.enums import MessageStatus, Role
 from app.services.ledger import balances_of
+from app.services.portal_links import find_link
+from app.web.db import get_session
 
 
 def _count(session: Session, model: type) -> int:
@@ -70,3 +76,24 @@ def test_running_the_demo_twice_changes_nothing(
     assert [
         _count(session, m) for m in (Creditor, User, Debtor, Account, LedgerEntry)
     ] == counts
+
+
+def test_the_demo_command_leaves_texts_with_working_links_on_the_dev_phone(
+    tmp_path: Path,
+) -> None:
+    app = create_app(
+        {"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    )
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        result = runner.invoke(args=["demo", "--if-empty"])
+        assert result.exit_code == 0, result.output
+        session = get_session()
+        bodies = session.scalars(
+            select(Message.body).where(Message.status == MessageStatus.DELIVERED)
+        ).all()
+        assert len(bodies) >= 20
+        token = re.search(r"/p/([A-Za-z0-9_-]+)", bodies[0] or "")
+        assert token is not None
+        assert find_link(session, token.group(1), now=utcnow()) is not None

@@ -6,8 +6,11 @@ import secrets
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
-from app.models import Debtor
+from app.models import Account, Creditor, Debtor
+from app.models.enums import VerificationFactor
+from app.services.portal_links import factor_for
 from app.web.db import get_session
 from app.web.webhooks.twilio import handle_inbound, public_url, sign, signature_valid
 from reminders.history import phone_thread, phones
@@ -26,7 +29,27 @@ def index() -> ResponseReturnValue:
 def thread(debtor_id: int) -> ResponseReturnValue:
     debtor = _debtor(debtor_id)
     entries = phone_thread(get_session(), debtor.phone_e164 or "")
-    return render_template("devphone/thread.html", debtor=debtor, entries=entries)
+    return render_template(
+        "devphone/thread.html",
+        debtor=debtor,
+        entries=entries,
+        answer=_verification_answer(debtor),
+    )
+
+
+def _verification_answer(debtor: Debtor) -> str:
+    """What the demo debtor would type to open their link (a development aid only)."""
+    creditor = get_session().get(Creditor, debtor.creditor_id)
+    assert creditor is not None
+    factor = factor_for(creditor, debtor)
+    if factor is VerificationFactor.BIRTH_DATE and debtor.birth_date:
+        return debtor.birth_date.strftime("%d-%m-%Y")
+    if factor is VerificationFactor.POSTCODE:
+        return debtor.postcode or ""
+    references = get_session().scalars(
+        select(Account.external_reference).where(Account.debtor_id == debtor.id)
+    )
+    return next(iter(references), "")
 
 
 @bp.post("/<int:debtor_id>/reply")
