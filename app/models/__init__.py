@@ -6,6 +6,7 @@ from app.models.audit import AuditEvent
 from app.models.conversation import ChatMessage, Conversation
 from app.models.creditor import Creditor, PlanRules
 from app.models.debtor import Debtor
+from app.models.ingest import ApiIdempotency, ApiKey, ImportBatch, SavedMapping
 from app.models.message import ContactDecision, InboundMessage, Message
 from app.models.payment import CheckoutAttempt, PaymentEvent
 from app.models.plan import Instalment, PaymentPlan, PromiseToPay
@@ -19,6 +20,8 @@ metadata = Base.metadata
 
 __all__ = [
     "Account",
+    "ApiIdempotency",
+    "ApiKey",
     "AuditEvent",
     "ChatMessage",
     "CheckoutAttempt",
@@ -26,6 +29,7 @@ __all__ = [
     "Conversation",
     "Creditor",
     "Debtor",
+    "ImportBatch",
     "InboundMessage",
     "Instalment",
     "LedgerEntry",
@@ -36,6 +40,7 @@ __all__ = [
     "PortalLink",
     "PromiseToPay",
     "RiskSignal",
+    "SavedMapping",
     "Sequence",
     "Step",
     "User",

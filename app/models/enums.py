@@ -149,3 +149,12 @@ class CheckoutStatus(enum.StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     EXPIRED = "expired"
+
+
+class ImportStatus(enum.StrEnum):
+    UPLOADED = "uploaded"  # stored, dry run not yet shown
+    PLANNED = "planned"  # dry run done, waiting for the creditor's confirmation
+    IMPORTING = "importing"  # confirmed; the worker is writing it
+    IMPORTED = "imported"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
