@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
     Account,
@@ -19,7 +20,7 @@ from app.models import (
 )
 from app.models.enums import AccountStatus, MessageStatus, PromiseStatus
 from app.services.ledger import balances_of
-from payments.settlement import live_plan
+from payments.settlement import LIVE_PLAN
 
 # Closed accounts are the creditor's business; everything else the debtor may want to see.
 SHOWN = (
@@ -73,6 +74,7 @@ _ACTION_STATUSES = ("requires_action", "failed")
 
 
 def accounts_for(session: Session, debtor: Debtor) -> list[AccountView]:
+    """Every shown account of the debtor, in a fixed number of queries however many there are."""
     accounts = list(
         session.scalars(
             select(Account)
@@ -80,14 +82,18 @@ def accounts_for(session: Session, debtor: Debtor) -> list[AccountView]:
             .order_by(Account.due_on, Account.id)
         )
     )
-    balances = balances_of(session, (a.id for a in accounts))
+    ids = [a.id for a in accounts]
+    balances = balances_of(session, ids)
+    plans = _live_plans(session, ids)
+    promises = _pending_promises(session, ids)
+    histories = _histories(session, ids)
     return [
         AccountView(
             account=account,
             balance_minor=balances[account.id],
-            plan=live_plan(session, account.id),
-            promise=_pending_promise(session, account.id),
-            history=_history(session, account),
+            plan=plans.get(account.id),
+            promise=promises.get(account.id),
+            history=histories.get(account.id, []),
         )
         for account in accounts
     ]
@@ -106,34 +112,58 @@ def total_due(views: list[AccountView]) -> int:
     return sum(max(view.balance_minor, 0) for view in views)
 
 
-def _pending_promise(session: Session, account_id: int) -> PromiseToPay | None:
-    return session.scalar(
-        select(PromiseToPay).where(
-            PromiseToPay.account_id == account_id,
+def _live_plans(session: Session, account_ids: list[int]) -> dict[int, PaymentPlan]:
+    plans = session.scalars(
+        select(PaymentPlan)
+        .where(
+            PaymentPlan.account_id.in_(account_ids), PaymentPlan.status.in_(LIVE_PLAN)
+        )
+        .order_by(PaymentPlan.id)
+        .options(selectinload(PaymentPlan.instalments))
+    )
+    # The newest live plan wins, as in settlement.live_plan.
+    return {plan.account_id: plan for plan in plans}
+
+
+def _pending_promises(
+    session: Session, account_ids: list[int]
+) -> dict[int, PromiseToPay]:
+    promises = session.scalars(
+        select(PromiseToPay)
+        .where(
+            PromiseToPay.account_id.in_(account_ids),
             PromiseToPay.status == PromiseStatus.PENDING,
         )
+        .order_by(PromiseToPay.id)
     )
+    return {promise.account_id: promise for promise in promises}
 
 
-def _history(session: Session, account: Account) -> list[Happening]:
-    entries = [
-        Happening(at=e.occurred_at, kind=e.kind.value, amount_minor=e.amount_minor)
-        for e in session.scalars(
-            select(LedgerEntry).where(LedgerEntry.account_id == account.id)
-        )
-    ]
-    reminders = [
-        Happening(at=sent_at, kind="reminder")
-        for sent_at in session.scalars(
-            select(Message.sent_at).where(
-                Message.account_id == account.id,
-                Message.status.in_(_SENT),
-                Message.sent_at.is_not(None),
+def _histories(session: Session, account_ids: list[int]) -> dict[int, list[Happening]]:
+    histories: dict[int, list[Happening]] = defaultdict(list)
+    for entry in session.scalars(
+        select(LedgerEntry).where(LedgerEntry.account_id.in_(account_ids))
+    ):
+        histories[entry.account_id].append(
+            Happening(
+                at=entry.occurred_at,
+                kind=entry.kind.value,
+                amount_minor=entry.amount_minor,
             )
         )
-        if sent_at is not None
-    ]
-    return sorted(entries + reminders, key=lambda h: h.at)
+    reminders = session.execute(
+        select(Message.account_id, Message.sent_at).where(
+            Message.account_id.in_(account_ids),
+            Message.status.in_(_SENT),
+            Message.sent_at.is_not(None),
+        )
+    )
+    for account_id, sent_at in reminders:
+        if account_id is not None and sent_at is not None:
+            histories[account_id].append(Happening(at=sent_at, kind="reminder"))
+    for happenings in histories.values():
+        happenings.sort(key=lambda h: h.at)
+    return histories
 
 
 def next_instalment(plan: PaymentPlan) -> Instalment | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from functools import lru_cache
+
 from babel.numbers import format_currency, get_currency_precision
 
 
@@ -10,14 +13,10 @@ def minor_unit_exponent(currency: str) -> int:
     return int(get_currency_precision(currency))
 
 
+# Pages show the same few amounts again and again; Babel's formatting is comparatively slow.
+@lru_cache(maxsize=4096)
 def format_money(amount_minor: int, currency: str, locale: str) -> str:
     """1.250,00 kr. in Danish, kr 1 250,00 in Norwegian, DKK 1,250.00 in English."""
-    exponent = minor_unit_exponent(currency)
-    return str(
-        format_currency(
-            amount_minor / 10**exponent if exponent else amount_minor,
-            currency,
-            locale=locale,
-            currency_digits=True,
-        )
-    )
+    # Decimal, not float: exact for any amount.
+    amount = Decimal(amount_minor).scaleb(-minor_unit_exponent(currency))
+    return str(format_currency(amount, currency, locale=locale, currency_digits=True))
