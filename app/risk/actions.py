@@ -10,12 +10,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.models import Debtor, RiskSignal
-from app.models.enums import Severity, SignalSource
+from app.models import Creditor, Debtor, Message, RiskSignal
+from app.models.enums import Channel, Language, MessageStatus, Severity, SignalSource
 from app.risk.detector import RiskFinding, detect
+from app.services.texts import TextContext, render_text
 
 CEASE = "cease_contact"
 WRONG_PERSON = "wrong_person"
+CEASE_CONFIRMATION = "cease_confirmation"
 
 
 def record_risk(
@@ -29,7 +31,14 @@ def record_risk(
 ) -> list[RiskSignal]:
     """Detect risk in `text` from `debtor`, record each finding and act on it at once."""
     signals = [
-        _signal(debtor, finding, source, account_id, _act(debtor, finding, now), now)
+        _signal(
+            debtor,
+            finding,
+            source,
+            account_id,
+            _act(session, debtor, finding, now),
+            now,
+        )
         for finding in detect(text, debtor.language.value)
     ]
     session.add_all(signals)
@@ -37,16 +46,42 @@ def record_risk(
     return signals
 
 
-def _act(debtor: Debtor, finding: RiskFinding, now: datetime) -> str:
+def _act(session: Session, debtor: Debtor, finding: RiskFinding, now: datetime) -> str:
     if finding.category == CEASE:
-        debtor.cease_contact_at = debtor.cease_contact_at or now
-        return "all outreach stopped (cease contact)"
+        if debtor.cease_contact_at is None:
+            debtor.cease_contact_at = now
+            _confirm_cease(session, debtor, now)
+        return "all outreach stopped (cease contact); confirmed to the debtor once"
     if finding.category == WRONG_PERSON:
         debtor.phone_unusable_reason = "wrong_number"
         return "texts to this number stopped (wrong person)"
     if finding.severity == Severity.HIGH.value:
         return "outreach paused until a supervisor reviews it"
     return "logged for review"
+
+
+def _confirm_cease(session: Session, debtor: Debtor, now: datetime) -> None:
+    """The one text a debtor who asked us to stop still gets: that we heard them."""
+    if not debtor.phone_e164 or debtor.sms_opted_out_at or debtor.phone_unusable_reason:
+        return
+    creditor = session.get(Creditor, debtor.creditor_id)
+    assert creditor is not None
+    context = TextContext(first_name=debtor.first_name, creditor=creditor.name, link="")
+    session.add(
+        Message(
+            debtor_id=debtor.id,
+            account_id=None,
+            step_id=None,
+            channel=Channel.SMS,
+            template_key=CEASE_CONFIRMATION,
+            language=Language(debtor.language),
+            to_address=debtor.phone_e164,
+            body=render_text(CEASE_CONFIRMATION, debtor.language.value, context),
+            status=MessageStatus.QUEUED,
+            not_before=now,
+            created_at=now,
+        )
+    )
 
 
 def _signal(

@@ -18,6 +18,7 @@ from app.web.i18n import register_i18n, select_locale
 from app.web.main import bp as main_bp
 from app.web.portal import bp as portal_bp
 from app.web.records import bp as records_bp
+from app.web.risk import bp as risk_bp
 from app.web.sandbox import bp as sandbox_bp
 from app.web.webhooks import bp as webhooks_bp
 
@@ -41,7 +42,7 @@ def register_web(app: Flask) -> None:
     limiter.init_app(app)
     init_login(app)
     register_i18n(app)
-    for blueprint in (main_bp, auth_bp, records_bp, portal_bp, webhooks_bp):
+    for blueprint in (main_bp, auth_bp, records_bp, risk_bp, portal_bp, webhooks_bp):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         app.register_blueprint(devphone_bp)

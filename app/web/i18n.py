@@ -58,6 +58,34 @@ HAPPENING_LABELS = {
     "credit": _l("Credit"),
 }
 
+RISK_CATEGORY_LABELS = {
+    "cease_contact": _l("Asked us to stop contact"),
+    "dispute_not_owed": _l("Says the debt is not theirs"),
+    "dispute_amount": _l("Disputes the amount"),
+    "dispute_quality": _l("Unhappy with goods or service"),
+    "dispute_other": _l("Dispute, other reason"),
+    "already_paid": _l("Says it is already paid"),
+    "legal_threat": _l("Lawyer or court"),
+    "regulator": _l("Complaint to an authority"),
+    "harassment_claim": _l("Feels harassed"),
+    "hardship": _l("Financial hardship"),
+    "vulnerability": _l("Vulnerable situation"),
+    "bankruptcy": _l("Bankruptcy or debt relief"),
+    "deceased": _l("Debtor has died"),
+    "wrong_person": _l("Wrong person"),
+    "wrong_number": _l("Wrong number"),
+    "abusive_language": _l("Abusive language"),
+    "public_complaint": _l("Public complaint"),
+    "chargeback": _l("Card payment disputed"),
+}
+SEVERITY_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+SIGNAL_STATUS_LABELS = {
+    "open": _l("waiting for review"),
+    "confirmed": _l("confirmed"),
+    "dismissed": _l("dismissed as a false alarm"),
+    "resolved": _l("resolved"),
+}
+
 
 def select_locale() -> str:
     """The language chosen on the page, else the staff user's, else the browser's."""
@@ -100,6 +128,9 @@ def register_i18n(app: Flask) -> None:
         portal_status=lambda status: _label(PORTAL_STATUS_LABELS, status),
         instalment_label=lambda status: _label(INSTALMENT_LABELS, status),
         happening_label=lambda kind: _label(HAPPENING_LABELS, kind),
+        risk_category=lambda category: _label(RISK_CATEGORY_LABELS, category),
+        severity_label=lambda severity: _label(SEVERITY_LABELS, severity),
+        signal_status=lambda status: _label(SIGNAL_STATUS_LABELS, status),
     )
 
 

@@ -1,0 +1,238 @@
+"""The complaint file: everything that happened on one account, in order, for a regulator.
+
+Every text sent and received, every decision of the contact policy, every movement of money,
+plan, promise, risk signal and staff action, with the debtor's local time beside UTC.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Account,
+    AuditEvent,
+    ContactDecision,
+    Debtor,
+    InboundMessage,
+    Instalment,
+    LedgerEntry,
+    Message,
+    PaymentPlan,
+    PromiseToPay,
+    RiskSignal,
+)
+
+# A formula in a cell would run in the reader's spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    at: datetime
+    kind: str
+    summary: str
+    detail: str = ""
+
+
+def complaint_file(session: Session, account: Account) -> list[FileEntry]:
+    debtor = session.get(Debtor, account.debtor_id)
+    assert debtor is not None
+    entries = [
+        *_texts_sent(session, account),
+        *_texts_received(session, debtor),
+        *_decisions(session, account),
+        *_money(session, account),
+        *_arrangements(session, account),
+        *_signals(session, account),
+        *_staff_actions(session, account),
+    ]
+    return sorted(entries, key=lambda entry: entry.at)
+
+
+def complaint_file_csv(entries: list[FileEntry], time_zone: str) -> str:
+    zone = ZoneInfo(time_zone)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["local_time", "utc_time", "kind", "summary", "detail"])
+    for entry in entries:
+        writer.writerow(
+            [
+                entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                entry.at.isoformat(),
+                entry.kind,
+                _inert(entry.summary),
+                _inert(entry.detail),
+            ]
+        )
+    return out.getvalue()
+
+
+def _inert(cell: str) -> str:
+    return f"'{cell}" if cell.startswith(_FORMULA_START) else cell
+
+
+def _texts_sent(session: Session, account: Account) -> list[FileEntry]:
+    messages = session.scalars(
+        select(Message).where(
+            or_(
+                Message.account_id == account.id,
+                (Message.account_id.is_(None))
+                & (Message.debtor_id == account.debtor_id),
+            )
+        )
+    )
+    return [
+        FileEntry(
+            at=message.sent_at or message.created_at,
+            kind="text_sent" if message.sent_at else f"text_{message.status.value}",
+            summary=f"{message.template_key} to {message.to_address}: {message.status.value}"
+            + (f" ({message.suppressed_reason})" if message.suppressed_reason else "")
+            + (f" error {message.error_code}" if message.error_code else ""),
+            detail=message.body or "",
+        )
+        for message in messages
+    ]
+
+
+def _texts_received(session: Session, debtor: Debtor) -> list[FileEntry]:
+    return [
+        FileEntry(
+            at=inbound.received_at,
+            kind="text_received",
+            summary=f"from {inbound.from_address}"
+            + (f" (keyword {inbound.keyword})" if inbound.keyword else ""),
+            detail=inbound.body,
+        )
+        for inbound in session.scalars(
+            select(InboundMessage).where(InboundMessage.debtor_id == debtor.id)
+        )
+    ]
+
+
+def _decisions(session: Session, account: Account) -> list[FileEntry]:
+    return [
+        FileEntry(
+            at=decision.checked_at,
+            kind=f"policy_{decision.outcome.value}",
+            summary=decision.reason
+            + (
+                f" until {decision.defer_until.isoformat()}"
+                if decision.defer_until
+                else ""
+            ),
+            detail=decision.detail,
+        )
+        for decision in session.scalars(
+            select(ContactDecision).where(ContactDecision.account_id == account.id)
+        )
+    ]
+
+
+def _money(session: Session, account: Account) -> list[FileEntry]:
+    return [
+        FileEntry(
+            at=entry.occurred_at,
+            kind=f"ledger_{entry.kind.value}",
+            summary=f"{entry.amount_minor} {entry.currency} minor units",
+            detail=entry.note,
+        )
+        for entry in session.scalars(
+            select(LedgerEntry).where(LedgerEntry.account_id == account.id)
+        )
+    ]
+
+
+def _arrangements(session: Session, account: Account) -> list[FileEntry]:
+    entries: list[FileEntry] = []
+    for plan in session.scalars(
+        select(PaymentPlan).where(PaymentPlan.account_id == account.id)
+    ):
+        entries.append(
+            FileEntry(
+                plan.created_at,
+                "plan",
+                f"{len(plan.instalments)} {plan.frequency.value} instalments, "
+                f"now {plan.status.value}",
+            )
+        )
+        entries += [_instalment(i) for i in plan.instalments if i.last_attempt_at]
+    entries += [
+        FileEntry(
+            promise.created_at,
+            "promise",
+            f"promised to pay on {promise.promised_on.isoformat()}, now {promise.status.value}",
+        )
+        for promise in session.scalars(
+            select(PromiseToPay).where(PromiseToPay.account_id == account.id)
+        )
+    ]
+    return entries
+
+
+def _instalment(instalment: Instalment) -> FileEntry:
+    assert instalment.last_attempt_at is not None
+    return FileEntry(
+        instalment.last_attempt_at,
+        "instalment_charge",
+        f"instalment {instalment.seq_no}: {instalment.status.value} after "
+        f"{instalment.attempts} attempt(s)",
+        instalment.failure_code or "",
+    )
+
+
+def _signals(session: Session, account: Account) -> list[FileEntry]:
+    signals = session.scalars(
+        select(RiskSignal).where(
+            RiskSignal.debtor_id == account.debtor_id,
+            or_(RiskSignal.account_id == account.id, RiskSignal.account_id.is_(None)),
+        )
+    )
+    entries: list[FileEntry] = []
+    for signal in signals:
+        entries.append(
+            FileEntry(
+                signal.created_at,
+                "risk_signal",
+                f"{signal.category} ({signal.severity.value}, {signal.source.value}): "
+                f"{signal.action_taken}",
+                signal.evidence,
+            )
+        )
+        if signal.reviewed_at is not None:
+            entries.append(
+                FileEntry(
+                    signal.reviewed_at,
+                    "risk_review",
+                    f"{signal.category}: {signal.status.value}",
+                )
+            )
+    return entries
+
+
+def _staff_actions(session: Session, account: Account) -> list[FileEntry]:
+    events = session.scalars(
+        select(AuditEvent).where(
+            or_(
+                (AuditEvent.object_type == "account")
+                & (AuditEvent.object_id == account.id),
+                (AuditEvent.object_type == "debtor")
+                & (AuditEvent.object_id == account.debtor_id),
+            )
+        )
+    )
+    return [
+        FileEntry(
+            event.created_at,
+            "staff",
+            f"{event.actor_label}: {event.action}",
+            event.detail,
+        )
+        for event in events
+    ]

@@ -1,0 +1,138 @@
+"""The supervisor's risk queue, the weekly rates and each account's complaint file."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from app.clock import utcnow
+from app.errors import Conflict, NotFound
+from app.models.enums import Role, SignalStatus
+from app.risk.complaint_file import complaint_file, complaint_file_csv
+from app.risk.queue import (
+    QueueFilter,
+    Review,
+    categories_in_use,
+    review_signal,
+    risk_queue,
+    weekly_rates,
+)
+from app.services import access, audit
+from app.web.auth.login import current_staff, roles_required
+from app.web.db import get_session
+from app.web.urls import safe_next_url
+
+bp = Blueprint("risk", __name__, url_prefix="/risk")
+
+REVIEWERS = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def _creditor_ids() -> tuple[int, ...]:
+    return tuple(c.id for c in access.visible_creditors(get_session(), current_staff()))
+
+
+@bp.get("/")
+@roles_required(*REVIEWERS)
+def queue() -> ResponseReturnValue:
+    show_closed = request.args.get("show") == "all"
+    wanted = QueueFilter(
+        creditor_ids=_creditor_ids(),
+        category=request.args.get("category") or None,
+        creditor_id=request.args.get("creditor", type=int),
+        statuses=tuple(SignalStatus) if show_closed else QueueFilter.statuses,
+    )
+    db = get_session()
+    return render_template(
+        "risk/queue.html",
+        rows=risk_queue(db, wanted, page=request.args.get("page", 1, type=int) or 1),
+        wanted=wanted,
+        show_closed=show_closed,
+        categories=categories_in_use(db),
+        creditors=access.visible_creditors(db, current_staff()),
+    )
+
+
+@bp.post("/<int:signal_id>/review")
+@roles_required(*REVIEWERS)
+def review(signal_id: int) -> ResponseReturnValue:
+    try:
+        decision = Review(request.form.get("decision", ""))
+    except ValueError:
+        abort(400)
+    db = get_session()
+    try:
+        review_signal(
+            db,
+            signal_id,
+            decision,
+            current_staff(),
+            _creditor_ids(),
+            note=request.form.get("note", "")[:500],
+            now=utcnow(),
+        )
+    except NotFound:
+        abort(404)
+    except Conflict:
+        db.rollback()
+        flash(_("Someone has already reviewed this signal."), "error")
+        return redirect(url_for("risk.queue"), 303)
+    db.commit()
+    flash(_("Review saved."), "info")
+    return redirect(
+        safe_next_url(request.form.get("back")) or url_for("risk.queue"), 303
+    )
+
+
+@bp.get("/rates")
+@roles_required(*REVIEWERS)
+def rates() -> ResponseReturnValue:
+    rows = weekly_rates(get_session(), _creditor_ids(), today=utcnow().date())
+    peak = max((row.per_thousand for row in rows), default=0.0) or 1.0
+    return render_template("risk/rates.html", rows=rows, peak=peak)
+
+
+@bp.get("/accounts/<int:account_id>/file")
+@roles_required(*REVIEWERS)
+def account_file(account_id: int) -> ResponseReturnValue:
+    db, staff = get_session(), current_staff()
+    account = access.get_account_for_user(db, staff, account_id)
+    debtor = access.get_debtor_for_user(db, staff, account.debtor_id)
+    entries = complaint_file(db, account)
+    _audit(account.id, account.creditor_id, "complaint_file.view")
+    if request.args.get("format") == "csv":
+        body = complaint_file_csv(entries, debtor.timezone)
+        filename = f"complaint-file-{account.external_reference}.csv"
+        return Response(
+            body,
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return render_template(
+        "risk/file.html", account=account, debtor=debtor, entries=entries
+    )
+
+
+def _audit(account_id: int, creditor_id: int, action: str) -> None:
+    db = get_session()
+    audit.record_audit(
+        db,
+        current_staff(),
+        action,
+        object_type="account",
+        object_id=account_id,
+        creditor_id=creditor_id,
+        now=utcnow(),
+        request_id=g.get("request_id"),
+    )
+    db.commit()
