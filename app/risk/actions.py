@@ -18,6 +18,7 @@ from app.services.texts import TextContext, render_text
 CEASE = "cease_contact"
 WRONG_PERSON = "wrong_person"
 CEASE_CONFIRMATION = "cease_confirmation"
+EXCERPT = 300
 
 
 def record_risk(
@@ -34,6 +35,7 @@ def record_risk(
         _signal(
             debtor,
             finding,
+            _evidence(finding, text),
             source,
             account_id,
             _act(session, debtor, finding, now),
@@ -84,9 +86,18 @@ def _confirm_cease(session: Session, debtor: Debtor, now: datetime) -> None:
     )
 
 
+def _evidence(finding: RiskFinding, text: str) -> str:
+    """The triggering words, and the message itself so a reviewer sees them in context."""
+    message = " ".join(text.split())
+    if len(message) > EXCERPT:
+        message = message[: EXCERPT - 1] + "…"
+    return f"{finding.evidence} · «{message}»"
+
+
 def _signal(
     debtor: Debtor,
     finding: RiskFinding,
+    evidence: str,
     source: SignalSource,
     account_id: int | None,
     action: str,
@@ -98,7 +109,7 @@ def _signal(
         category=finding.category,
         severity=Severity(finding.severity),
         source=source,
-        evidence=finding.evidence,
+        evidence=evidence,
         confidence=finding.confidence,
         action_taken=action,
         created_at=now,
