@@ -12,6 +12,7 @@ from flask import Flask
 
 from app.clock import utcnow
 from app.providers import payment_gateway, portal_link_for, reminder_adapters
+from app.risk.behaviour import detect_behaviour
 from app.web.db import get_sessionmaker
 from app.web.webhooks.stripe import deliver_events
 from payments.arrangements import review_promises
@@ -54,6 +55,12 @@ def payments_tick(app: Flask) -> object:
     return {"instalments": charged, "promises_changed": promises}
 
 
+def risk_tick(app: Flask) -> object:
+    """Look for behavioural patterns (STOP after START, no reaction, failing plans...)."""
+    with get_sessionmaker(app).begin() as session:
+        return len(detect_behaviour(session, now=utcnow()))
+
+
 def _tick_seconds(app: Flask) -> int:
     return int(app.config["WORKER_TICK_SECONDS"])
 
@@ -61,6 +68,8 @@ def _tick_seconds(app: Flask) -> int:
 JOBS = [
     Job("reminders.tick", reminders_tick, _tick_seconds),
     Job("payments.tick", payments_tick, _tick_seconds),
+    # Patterns build up over days; every ten ticks is soon enough.
+    Job("risk.tick", risk_tick, lambda app: 10 * _tick_seconds(app)),
 ]
 
 

@@ -77,6 +77,11 @@ RISK_CATEGORY_LABELS = {
     "abusive_language": _l("Abusive language"),
     "public_complaint": _l("Public complaint"),
     "chargeback": _l("Card payment disputed"),
+    "stop_after_start": _l("STOP again after START"),
+    "no_reaction": _l("No reaction to three reminders"),
+    "deferred_repeatedly": _l("Held back by quiet hours again and again"),
+    "frequency_cap_hit": _l("Would have broken the frequency cap"),
+    "instalments_failing": _l("Instalments keep failing"),
 }
 SEVERITY_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
 SIGNAL_STATUS_LABELS = {
