@@ -116,7 +116,8 @@ def _debtors_with_pending_risk(session: Session, debtor_ids: set[int]) -> set[in
             select(RiskSignal.debtor_id).where(
                 RiskSignal.debtor_id.in_(debtor_ids),
                 RiskSignal.severity == Severity.HIGH,
-                RiskSignal.status == SignalStatus.OPEN,
+                # Confirmed means "real, being handled": outreach stays paused until resolved.
+                RiskSignal.status.in_((SignalStatus.OPEN, SignalStatus.CONFIRMED)),
             )
         )
     )
