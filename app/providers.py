@@ -50,7 +50,7 @@ def _build_sender(app: Flask) -> SmsSender:
     raise ValueError(f"unknown SMS_BACKEND {backend!r}")
 
 
-def rules_for(_account: Account, debtor: Debtor) -> ContactRules:
+def rules_for(_account: Account | None, debtor: Debtor) -> ContactRules:
     """The debtor's country profile; creditor-specific tightening is stored later."""
     return effective_rules(profile_for(debtor.country))
 

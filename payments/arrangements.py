@@ -168,8 +168,9 @@ def review_promises(session: Session, *, now: datetime, link_for: LinkFor) -> in
             changed += 1
         elif (
             promise.nudged_at is None
-            and promise.promised_on - timedelta(days=1) <= today
+            and promise.promised_on - timedelta(days=1) == today
         ):
+            # Only the day before: the text says "tomorrow", so a late run sends none.
             _nudge(session, promise, now, link_for)
             changed += 1
     return changed

@@ -44,6 +44,8 @@ from payments.settlement import mark_instalment_paid, save_plan_method, settle_a
 logger = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE_SECONDS = 300
+# The outcome of a refund or dispute that overtook its payment; applied when the payment is.
+AWAITING_PAYMENT = "waiting for its payment"
 StripeObject = dict[str, Any]
 
 
@@ -73,11 +75,13 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> StripeOb
         event = json.loads(text)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
         raise InvalidEvent(f"Refused payment event: {error}") from error
+    # Signed is not the same as well formed: `data` may be anything, even null.
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
         and isinstance(event.get("type"), str)
-        and isinstance(event.get("data", {}).get("object"), dict)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
     ):
         raise InvalidEvent("Refused payment event: not an event object")
     return event
@@ -188,15 +192,21 @@ def _setup_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -> 
 def _charge_refunded(session: Session, obj: StripeObject, ctx: EventContext) -> str:
     account = _account_for(session, obj)
     if account is None:
-        return "refund of an unknown payment"
+        return _unmatched(obj, "refund of an unknown payment")
+    currency = str(obj.get("currency", "")).upper()
+    if currency != account.currency:
+        return f"refund in {currency} refused for a {account.currency} account"
     charge_id = str(obj.get("id", ""))
     refunded_total = _amount(obj, "amount_refunded")
-    # Refund events carry the running total: only the part not yet posted is new.
+    # Refund events carry the running total: only the part not yet posted is new. Charge ids
+    # contain "_", a LIKE wildcard, hence the escaped prefix match.
     already = sum(
         entry.amount_minor
         for entry in session.scalars(
             select(LedgerEntry).where(
-                LedgerEntry.external_id.like(f"stripe:refund:{charge_id}:%")
+                LedgerEntry.external_id.startswith(
+                    f"stripe:refund:{charge_id}:", autoescape=True
+                )
             )
         )
     )
@@ -218,7 +228,7 @@ def _charge_refunded(session: Session, obj: StripeObject, ctx: EventContext) -> 
 def _dispute_created(session: Session, obj: StripeObject, ctx: EventContext) -> str:
     account = _account_for(session, obj)
     if account is None:
-        return "dispute of an unknown payment"
+        return _unmatched(obj, "dispute of an unknown payment")
     session.add(
         RiskSignal(
             debtor_id=account.debtor_id,
@@ -288,7 +298,30 @@ def _record_payment(
             mark_instalment_paid(session, instalment, payment_intent_id, now)
     settle_account(session, account, now)
     _send_receipt(session, account, amount_minor, now, link_for)
+    _apply_waiting(session, payment_intent_id, EventContext(now, link_for))
     return f"payment of {amount_minor} posted to account {account.id}"
+
+
+def _unmatched(obj: StripeObject, outcome: str) -> str:
+    """A refund or dispute of a payment not posted yet waits for it (Stripe keeps no order)."""
+    return AWAITING_PAYMENT if _ref(obj.get("payment_intent")) else outcome
+
+
+def _apply_waiting(session: Session, payment_intent_id: str, ctx: EventContext) -> None:
+    """Apply the refunds and disputes of this payment that arrived before it."""
+    waiting = []
+    for record in session.scalars(
+        select(PaymentEvent)
+        .where(PaymentEvent.outcome == AWAITING_PAYMENT)
+        .order_by(PaymentEvent.id)
+    ):
+        obj = json.loads(record.payload)["data"]["object"]
+        if _ref(obj.get("payment_intent")) == payment_intent_id:
+            waiting.append((record, obj))
+    # Refunds carry running totals: the smaller one happened first, as if in order.
+    waiting.sort(key=lambda pair: _amount(pair[1], "amount_refunded"))
+    for record, obj in waiting:
+        record.outcome = HANDLERS[record.type](session, obj, ctx)[:200]
 
 
 def _send_receipt(
@@ -345,13 +378,14 @@ def _complete(attempt: CheckoutAttempt, now: datetime) -> None:
 
 
 def _account_for(session: Session, obj: StripeObject) -> Account | None:
-    """The account a charge or dispute belongs to: by metadata, else by its payment."""
-    account = _account_by_metadata(session, _metadata(obj))
-    if account is not None:
-        return account
+    """The account a charge or dispute belongs to: that of its payment, once posted.
+
+    Only a charge made without a PaymentIntent is found by its metadata: a refund must never
+    be posted before the payment it returns, or the account's story depends on arrival order.
+    """
     payment_intent_id = _ref(obj.get("payment_intent"))
     if not payment_intent_id:
-        return None
+        return _account_by_metadata(session, _metadata(obj))
     account_id = session.scalar(
         select(LedgerEntry.account_id).where(
             LedgerEntry.external_id == f"stripe:pi:{payment_intent_id}"

@@ -59,6 +59,8 @@ def charge_due_instalments(
     for instalment in _claim_due(session, now.date(), limit):
         plan = session.get(PaymentPlan, instalment.plan_id)
         assert plan is not None
+        if plan.status is not PlanStatus.ACTIVE:
+            continue  # broken by an earlier instalment of this very run
         _charge(session, gateway, plan, instalment, now=now, link_for=link_for, run=run)
     run.missed = mark_overdue_missed(session, now=now)
     return run
@@ -214,7 +216,9 @@ def miss_instalment(
     )
     if (missed or 0) >= 2:
         plan.status, plan.ended_at = PlanStatus.BROKEN, now
-        account.status, account.updated_at = AccountStatus.OPEN, now
+        # Back to the sequence; a dispute or a pause set meanwhile still holds it.
+        if account.status is AccountStatus.PLAN:
+            account.status, account.updated_at = AccountStatus.OPEN, now
 
 
 def _move_to_end(

@@ -8,6 +8,7 @@ caller hands to the webhook path (payments/events.py) exactly like a real delive
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -124,7 +125,7 @@ class SandboxGateway:
         return self._declined(checkout, "authentication_failed")
 
     def charge_off_session(self, charge: OffSessionCharge) -> ChargeOutcome:
-        intent_id = f"pi_sandbox_{secrets.token_hex(12)}"
+        intent_id = _intent_id(charge.idempotency_key)
         card = charge.payment_method_ref.removeprefix("pm_sandbox_")
         if card == Card.AUTHENTICATE:
             return ChargeOutcome(
@@ -146,7 +147,7 @@ class SandboxGateway:
     def _declined(self, checkout: SandboxCheckout, code: str) -> SandboxOutcome:
         request = checkout.request
         intent = _intent(
-            f"pi_sandbox_{secrets.token_hex(12)}",
+            _intent_id(checkout.session_id),
             request.amount_minor or 0,
             request.currency,
             request.metadata,
@@ -163,7 +164,7 @@ class SandboxGateway:
         self, checkout: SandboxCheckout, card: Card
     ) -> list[tuple[bytes, str]]:
         request = checkout.request
-        intent_id = f"pi_sandbox_{secrets.token_hex(12)}"
+        intent_id = _intent_id(checkout.session_id)
         customer = request.customer_ref or f"cus_sandbox_{secrets.token_hex(8)}"
         intent = _intent(
             intent_id, request.amount_minor or 0, request.currency, request.metadata
@@ -226,6 +227,12 @@ def _card(card_number: str) -> Card:
         return Card(digits)
     except ValueError:
         raise UnknownCard(digits) from None
+
+
+def _intent_id(seed: str) -> str:
+    """As at Stripe, one PaymentIntent per checkout session and per idempotency key: paying
+    one checkout twice, or retrying a charge after a lost answer, cannot pay twice."""
+    return f"pi_sandbox_{hashlib.sha256(seed.encode()).hexdigest()[:24]}"
 
 
 def _intent(

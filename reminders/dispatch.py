@@ -22,9 +22,12 @@ from app.services.portal_links import issue_link
 from app.services.texts import TextContext, render_text
 from reminders.decisions import record_decision
 from reminders.planner import RulesFor
+from reminders.policy import AccountStatus as PolicyAccountStatus
 from reminders.policy import Channel as PolicyChannel
 from reminders.policy import (
     ContactKind,
+    DebtorContactState,
+    Decision,
     Defer,
     ProposedContact,
     Suppress,
@@ -117,9 +120,12 @@ def deliver_one(
     debtor = session.get(Debtor, message.debtor_id)
     account = session.get(Account, message.account_id) if message.account_id else None
     assert debtor is not None
-    if account is not None and not _allowed_now(
-        session, message, account, debtor, rules_for, now, result
-    ):
+    decision = (
+        _reminder_decision(session, message, account, debtor, rules_for, now)
+        if account is not None
+        else _text_decision(message, debtor, rules_for, now)
+    )
+    if not _allowed_now(session, message, decision, now, result):
         return
     _send(
         session,
@@ -133,22 +139,64 @@ def deliver_one(
     )
 
 
-def _allowed_now(
+def _reminder_decision(
     session: Session,
     message: Message,
     account: Account,
     debtor: Debtor,
     rules_for: RulesFor,
     now: datetime,
-    result: DispatchResult,
-) -> bool:
+) -> Decision:
     """The debtor may have paid, opted out or disputed since the message was planned."""
-    decision = decide_contact(
+    return decide_contact(
         ContactFacts(session, [account], now).state_for(account),
         ProposedContact(PolicyChannel(message.channel.value), ContactKind.REMINDER),
         rules_for(account, debtor),
         now,
     )
+
+
+# Texts without an account: answers to the debtor's own message or action, and notices.
+_CONFIRMATIONS = frozenset({"stop_confirmation", "cease_confirmation"})
+_ANSWERS = frozenset({"start_confirmation", "help", "receipt"})
+
+
+def _text_decision(
+    message: Message, debtor: Debtor, rules_for: RulesFor, now: datetime
+) -> Decision:
+    """Keyword answers, receipts and notices: checked again just before sending too."""
+    if message.template_key in _CONFIRMATIONS:
+        kind, answering = ContactKind.STOP_CONFIRMATION, message.created_at
+    elif message.template_key in _ANSWERS:
+        kind, answering = ContactKind.REPLY, message.created_at
+    else:
+        kind, answering = ContactKind.NOTICE, None
+    return decide_contact(
+        DebtorContactState(
+            time_zone=debtor.timezone,
+            country_code=debtor.country,
+            account_status=PolicyAccountStatus.OPEN,
+            account_due_on=message.created_at.date(),
+            opted_out=frozenset(
+                {PolicyChannel.SMS} if debtor.sms_opted_out_at is not None else ()
+            ),
+            cease_contact=debtor.cease_contact_at is not None
+            and message.template_key not in _CONFIRMATIONS,
+            phone_unusable=debtor.phone_unusable_reason is not None,
+        ),
+        ProposedContact(PolicyChannel(message.channel.value), kind, answering),
+        rules_for(None, debtor),
+        now,
+    )
+
+
+def _allowed_now(
+    session: Session,
+    message: Message,
+    decision: Decision,
+    now: datetime,
+    result: DispatchResult,
+) -> bool:
     if isinstance(decision, Suppress):
         message.status = MessageStatus.SUPPRESSED
         message.suppressed_reason = decision.reason.value

@@ -49,7 +49,8 @@ PLANNED_STATUSES = (
 )
 SUPERSEDED = "superseded"
 NO_ADDRESS = "no_address"
-RulesFor = Callable[[Account, Debtor], ContactRules]
+# The account is None for texts that belong to no account (answers, receipts, notices).
+RulesFor = Callable[[Account | None, Debtor], ContactRules]
 
 
 @dataclass

@@ -56,12 +56,17 @@ class Channel(StrEnum):
 #   and the same-day rule never hold back an answer the debtor asked for.
 # STOP_CONFIRMATION: the one final reply to STOP; like REPLY, except that the
 #   opt-out it confirms does not stop it.
+# NOTICE: a text about the debtor's own arrangement that the debtor did not just
+#   ask for (a failed instalment, a promise due tomorrow): an opt-out, a request to
+#   stop contact and an unusable number stop it; it waits for the contact window,
+#   but the caps, kept for reminders, do not hold it back.
 class ContactKind(StrEnum):
     """Whether a message is a reminder step or a reply the debtor asked for."""
 
     REMINDER = "reminder"
     REPLY = "reply"
     STOP_CONFIRMATION = "stop_confirmation"
+    NOTICE = "notice"
 
 
 class AccountStatus(StrEnum):
@@ -119,7 +124,7 @@ class ProposedContact:
     replying_to_at: datetime | None = None  # when the debtor's message arrived
 
     def __post_init__(self) -> None:
-        is_reply = self.kind is not ContactKind.REMINDER
+        is_reply = self.kind in (ContactKind.REPLY, ContactKind.STOP_CONFIRMATION)
         if is_reply != (self.replying_to_at is not None):
             raise ValueError("replying_to_at is required for replies, only for them")
         if self.replying_to_at is not None:
@@ -159,6 +164,8 @@ def decide_contact(
     _require_aware(now)
     now = now.astimezone(UTC)
     calendar = _Calendar(state, rules)
+    if contact.kind is ContactKind.NOTICE:
+        return _decide_notice(state, contact.channel, calendar, now)
     if contact.replying_to_at is None:  # a reminder, as ProposedContact ensures
         return _decide_reminder(state, contact.channel, calendar, now)
     return _decide_reply(state, contact, contact.replying_to_at, calendar, now)
@@ -175,6 +182,20 @@ def _decide_reminder(
         latest_end = max(end for _, end in bounds)
         return Defer(calendar.next_slot(latest_end, count_contacts=True), bounds[0][0])
     return _decide_timing(calendar, now, count_contacts=True)
+
+
+def _decide_notice(
+    state: DebtorContactState, channel: Channel, calendar: _Calendar, now: datetime
+) -> Decision:
+    checks = (
+        (channel in state.opted_out, Reason.OPTED_OUT),
+        (state.cease_contact, Reason.CEASE_CONTACT),
+        (channel is Channel.SMS and state.phone_unusable, Reason.BAD_NUMBER),
+    )
+    stop = next((reason for hit, reason in checks if hit), None)
+    if stop is not None:
+        return Suppress(stop)
+    return _decide_timing(calendar, now, count_contacts=False)
 
 
 def _decide_reply(

@@ -63,17 +63,24 @@ def render_text(template_key: str, language: str, context: TextContext) -> str:
         template = _environment().get_template(f"{language}/{template_key}.txt")
     except TemplateNotFound as error:
         raise NotFound(f"No SMS text {template_key!r}") from error
+    amounts = {
+        "amount": _money(context.amount_minor, context.currency, locale),
+        "paid": _money(context.paid_minor, context.currency, locale),
+    }
     body = template.render(
         first_name=context.first_name,
         creditor=context.creditor,
         link=context.link,
         support_phone=context.support_phone,
-        amount=_money(context.amount_minor, context.currency, locale),
-        paid=_money(context.paid_minor, context.currency, locale),
         date=format_date(context.on_date, "long", locale=locale)
         if context.on_date
         else None,
+        **amounts,
     )
+    for money in filter(None, amounts.values()):
+        # "1.250,00 kr." ends a sentence by itself: no second full stop.
+        if money.endswith("."):
+            body = body.replace(f"{money}.", money)
     return " ".join(body.split())
 
 

@@ -6,10 +6,12 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from flask import Flask, current_app, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.services.formatting import format_money
 
@@ -108,6 +110,20 @@ def money(amount_minor: int, currency: str) -> str:
     return format_money(amount_minor, currency, str(get_locale() or "en"))
 
 
+def phone_link(e164: str | None) -> Markup:
+    """A tappable, readable phone number: <a href="tel:+4570201030">+45 70 20 10 30</a>."""
+    if not e164:
+        return Markup("")
+    try:
+        number = phonenumbers.parse(e164, None)
+        shown = phonenumbers.format_number(
+            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    except phonenumbers.NumberParseException:
+        shown = e164
+    return Markup('<a href="tel:{}">{}</a>').format(e164, shown)
+
+
 def local_datetime(value: datetime | None, tz_name: str | None = None) -> str:
     if value is None:
         return ""
@@ -121,9 +137,18 @@ def local_date(value: date | None) -> str:
     return format_date(value, "medium") if value else ""
 
 
+def short_date(value: date | None) -> str:
+    """Numeric, for narrow table columns: 23.11.2026 in Danish."""
+    return format_date(value, "short") if value else ""
+
+
 def register_i18n(app: Flask) -> None:
     app.jinja_env.filters.update(
-        money=money, local_datetime=local_datetime, local_date=local_date
+        money=money,
+        local_datetime=local_datetime,
+        local_date=local_date,
+        short_date=short_date,
+        phone_link=phone_link,
     )
     app.jinja_env.globals.update(
         LANGUAGE_NAMES=LANGUAGE_NAMES,

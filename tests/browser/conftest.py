@@ -57,9 +57,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         seed_demo(session, now=datetime.now(UTC))
         session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    # SMS links and payment return pages must point at this server, not the default port.
+    app.config["PUBLIC_BASE_URL"] = url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+    yield LiveServer(url, app)
     server.shutdown()
     thread.join(timeout=5)
 

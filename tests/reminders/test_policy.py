@@ -559,3 +559,33 @@ def test_a_deferral_lands_on_the_earliest_allowed_instant(
     earlier = now + (decision.until - now) * probe
     if earlier < decision.until:
         assert decide_contact(state, SMS, rules, earlier) != Allow()
+
+
+NOTICE = ProposedContact(Channel.SMS, ContactKind.NOTICE)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"opted_out": frozenset({Channel.SMS})}, Reason.OPTED_OUT),
+        ({"cease_contact": True}, Reason.CEASE_CONTACT),
+        ({"phone_unusable": True}, Reason.BAD_NUMBER),
+    ],
+)
+def test_a_notice_is_stopped_by_opt_out_cease_and_bad_numbers(
+    changes: dict[str, Any], expected: Reason
+) -> None:
+    decision = decide_contact(
+        debtor(**changes), NOTICE, DK_RULES, at(CPH, "2026-11-17 11:00")
+    )
+    check(decision, Suppress(expected))
+
+
+def test_a_notice_waits_for_the_window_but_not_for_the_caps() -> None:
+    night = decide_contact(debtor(), NOTICE, DK_RULES, at(CPH, "2026-11-17 03:00"))
+    check(night, defer(CPH, "2026-11-17 08:00", Reason.QUIET_HOURS))
+    busy = debtor(recent_contacts=tuple(at(CPH, f"2026-11-17 0{h}:00") for h in (8, 9)))
+    check(decide_contact(busy, NOTICE, DK_RULES, at(CPH, "2026-11-17 11:00")), Allow())
+    # A notice does not answer anything, so it carries no reply time.
+    with pytest.raises(ValueError, match="replying_to_at"):
+        ProposedContact(Channel.SMS, ContactKind.NOTICE, at(CPH, "2026-11-17 11:00"))

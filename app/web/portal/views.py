@@ -365,6 +365,7 @@ def checkout_return(debtor: Debtor, attempt_id: int) -> ResponseReturnValue:
     return render_template(
         "portal/checkout_done.html",
         attempt=attempt,
+        account=_own_account(debtor, attempt.account_id).account,
         confirmed=attempt.status is CheckoutStatus.COMPLETED,
     )
 

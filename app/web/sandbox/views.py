@@ -31,6 +31,11 @@ DEMO_CARDS = [
     (Card.AUTHENTICATE, _l("Asks the bank to confirm (3-D Secure)")),
     (Card.FAILS_LATER, _l("Succeeds now, later instalments fail")),
 ]
+DECLINE_REASONS = {
+    "generic_decline": _l("the bank said no"),
+    "insufficient_funds": _l("not enough money on the account"),
+    "authentication_failed": _l("the payment was not confirmed with the bank"),
+}
 
 
 @bp.get("/checkout/<token>")
@@ -47,7 +52,8 @@ def pay(token: str) -> ResponseReturnValue:
     try:
         outcome = _gateway().complete_checkout(found, card_number)
     except UnknownCard:
-        return _page(token, found, _("Use one of the demo cards listed below.")), 400
+        message = _("Use one of the demo cards listed below.")
+        return _page(token, found, message, card_number), 400
     return _finish(token, found, outcome, card_number)
 
 
@@ -74,19 +80,26 @@ def _finish(
             card_number=card_number,
         )
     if not outcome.succeeded:
-        message = _(
-            "The card was declined (%(code)s). Try another card.",
-            code=outcome.decline_code,
+        reason = DECLINE_REASONS.get(
+            outcome.decline_code or "", DECLINE_REASONS["generic_decline"]
         )
-        return _page(token, found, message), 402
+        message = _(
+            "The card was declined: %(reason)s. Try another card.", reason=reason
+        )
+        return _page(token, found, message, card_number), 402
     return redirect(found.request.success_url, 303)
 
 
 def _page(
-    token: str, found: SandboxCheckout, error: str | None = None
+    token: str, found: SandboxCheckout, error: str | None = None, card_number: str = ""
 ) -> ResponseReturnValue:
     return render_template(
-        "sandbox/checkout.html", token=token, found=found, cards=DEMO_CARDS, error=error
+        "sandbox/checkout.html",
+        token=token,
+        found=found,
+        cards=DEMO_CARDS,
+        error=error,
+        card_number=card_number[:32],
     )
 
 
