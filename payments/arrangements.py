@@ -64,7 +64,7 @@ def terms_for(session: Session, account: Account) -> PlanTerms:
 
 def plan_offers(session: Session, account: Account, today: date) -> list[PlanOffer]:
     """The plans this debtor may choose for this account today; empty if none apply."""
-    if account.status not in ARRANGEABLE or live_plan(session, account.id):
+    if account.status not in ARRANGEABLE or _has_active_plan(session, account.id):
         return []
     balance = balance_of(session, account.id)
     if balance <= 0:
@@ -86,11 +86,12 @@ def propose_plan(
     :raises ValidationFailed: the choice is not among today's offers.
     :raises Conflict: the account already has a plan or cannot take one.
     """
-    if live_plan(session, account.id) is not None:
+    if _has_active_plan(session, account.id):
         raise Conflict("This account already has a plan")
     offer = find_offer(plan_offers(session, account, today), frequency, count)
     if offer is None:
         raise ValidationFailed("That plan is not available for this account")
+    _cancel_proposed_plans(session, account.id, now)
     plan = PaymentPlan(
         account_id=account.id,
         status=PlanStatus.PROPOSED,
@@ -108,6 +109,22 @@ def propose_plan(
     return plan
 
 
+def _has_active_plan(session: Session, account_id: int) -> bool:
+    plan = live_plan(session, account_id)
+    return plan is not None and plan.status is PlanStatus.ACTIVE
+
+
+def _cancel_proposed_plans(session: Session, account_id: int, now: datetime) -> None:
+    """A plan whose first payment was never made gives way to the debtor's new choice."""
+    for plan in session.scalars(
+        select(PaymentPlan).where(
+            PaymentPlan.account_id == account_id,
+            PaymentPlan.status == PlanStatus.PROPOSED,
+        )
+    ):
+        plan.status, plan.ended_at = PlanStatus.CANCELLED, now
+
+
 def promise_limit(session: Session, account: Account, today: date) -> date:
     return today + timedelta(
         days=rules_of(session, account.creditor_id).promise_max_days
@@ -122,7 +139,7 @@ def promise_to_pay(
     :raises ValidationFailed: the date is not after today or beyond the creditor's limit.
     :raises Conflict: the account has a plan, is paid, or is otherwise not open.
     """
-    if account.status not in ARRANGEABLE or live_plan(session, account.id):
+    if account.status not in ARRANGEABLE or _has_active_plan(session, account.id):
         raise Conflict("A promise cannot be made on this account now")
     if not today < on <= promise_limit(session, account, today):
         raise ValidationFailed("Choose a date within the allowed period")
@@ -136,6 +153,7 @@ def promise_to_pay(
         )
     ):
         earlier.status = PromiseStatus.CANCELLED
+    _cancel_proposed_plans(session, account.id, now)
     promise = PromiseToPay(
         account_id=account.id,
         promised_on=on,

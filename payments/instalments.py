@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.models import Account, Debtor, Instalment, PaymentPlan
 from app.models.enums import AccountStatus, InstalmentStatus, PlanStatus
+from app.services.ledger import balance_of
 from app.services.notices import LinkFor, context_for, queue_notice
 from payments.arrangements import rules_of, terms_for
 from payments.gateway import (
@@ -27,9 +28,17 @@ from payments.gateway import (
     PaymentGatewayError,
 )
 from payments.plans import due_after
+from payments.settlement import settle_account
 
 logger = logging.getLogger(__name__)
 
+# A dispute stops the charges with the reminders; a paid or closed account owes nothing.
+_NOT_CHARGED = (
+    AccountStatus.DISPUTED,
+    AccountStatus.PAUSED,
+    AccountStatus.PAID,
+    AccountStatus.CLOSED,
+)
 MAX_ATTEMPTS = 3  # the first charge and two retries
 RETRY_AFTER = timedelta(days=3)
 # An instalment the debtor must act on (authenticate, or pay from a reminder) is missed
@@ -56,7 +65,7 @@ def charge_due_instalments(
 ) -> ChargeRun:
     """Charge the saved card of every instalment due today (or due for a retry)."""
     run = ChargeRun()
-    for instalment in _claim_due(session, now.date(), limit):
+    for instalment in _claim_due(session, now, limit):
         plan = session.get(PaymentPlan, instalment.plan_id)
         assert plan is not None
         if plan.status is not PlanStatus.ACTIVE:
@@ -66,7 +75,9 @@ def charge_due_instalments(
     return run
 
 
-def _claim_due(session: Session, today: date, limit: int) -> list[Instalment]:
+def _claim_due(session: Session, now: datetime, limit: int) -> list[Instalment]:
+    """Due instalments of active plans, except while a dispute or breathing space runs."""
+    today = now.date()
     first_try = and_(
         Instalment.status == InstalmentStatus.SCHEDULED, Instalment.due_on <= today
     )
@@ -78,9 +89,12 @@ def _claim_due(session: Session, today: date, limit: int) -> list[Instalment]:
         session.scalars(
             select(Instalment)
             .join(PaymentPlan, PaymentPlan.id == Instalment.plan_id)
+            .join(Account, Account.id == PaymentPlan.account_id)
             .where(
                 PaymentPlan.status == PlanStatus.ACTIVE,
                 PaymentPlan.payment_method_ref.is_not(None),
+                Account.status.not_in(_NOT_CHARGED),
+                or_(Account.paused_until.is_(None), Account.paused_until <= now),
                 or_(first_try, retry),
             )
             .order_by(Instalment.due_on, Instalment.id)
@@ -101,9 +115,16 @@ def _charge(
     run: ChargeRun,
 ) -> None:
     attempt = instalment.attempts + 1
+    account = session.get(Account, plan.account_id)
+    assert account is not None
+    # Never more than is still owed: an extra payment or a credit note may have come in.
+    amount = min(instalment.amount_minor, balance_of(session, account.id))
+    if amount <= 0:
+        settle_account(session, account, now)
+        return
     try:
         outcome = gateway.charge_off_session(
-            _charge_request(session, plan, instalment, attempt)
+            _charge_request(plan, account, instalment, attempt, amount)
         )
     except PaymentGatewayError as error:
         # Not an answer about the card: the same attempt (and key) is tried on the next tick.
@@ -125,18 +146,21 @@ def _charge(
 
 
 def _charge_request(
-    session: Session, plan: PaymentPlan, instalment: Instalment, attempt: int
+    plan: PaymentPlan,
+    account: Account,
+    instalment: Instalment,
+    attempt: int,
+    amount: int,
 ) -> OffSessionCharge:
-    account = session.get(Account, plan.account_id)
-    assert account is not None
     assert plan.payment_method_ref is not None
     return OffSessionCharge(
-        amount_minor=instalment.amount_minor,
+        amount_minor=amount,
         currency=plan.currency,
         customer_ref=plan.customer_ref or "",
         payment_method_ref=plan.payment_method_ref,
         description=f"{account.external_reference} · {instalment.seq_no}/{len(plan.instalments)}",
-        idempotency_key=f"venlig-instalment-{instalment.id}-attempt-{attempt}",
+        # The amount is part of the key: the provider refuses a key reused with other values.
+        idempotency_key=f"venlig-instalment-{instalment.id}-attempt-{attempt}-{amount}",
         metadata={
             "account_id": str(account.id),
             "plan_id": str(plan.id),

@@ -12,14 +12,12 @@ from sqlalchemy.orm import Session
 from app.models import (
     Account,
     Debtor,
-    Instalment,
     Message,
     PaymentPlan,
     PromiseToPay,
     RiskSignal,
 )
 from app.models.enums import (
-    InstalmentStatus,
     MessageStatus,
     PlanStatus,
     PromiseStatus,
@@ -54,9 +52,7 @@ class ContactFacts:
         }
         self.recent = _recent_contacts(session, debtor_ids, now)
         self.risky = _debtors_with_pending_risk(session, debtor_ids)
-        self.good_plans = _accounts_with_plan_in_good_standing(
-            session, account_ids, now
-        )
+        self.good_plans = _accounts_with_plan_in_good_standing(session, account_ids)
         self.promises = _pending_promises(session, account_ids)
 
     def state_for(self, account: Account) -> DebtorContactState:
@@ -124,9 +120,11 @@ def _debtors_with_pending_risk(session: Session, debtor_ids: set[int]) -> set[in
 
 
 def _accounts_with_plan_in_good_standing(
-    session: Session, account_ids: list[int], now: datetime
+    session: Session, account_ids: list[int]
 ) -> set[int]:
-    active = set(
+    """Accounts with an active plan: its own texts handle a failed instalment, and the
+    reminders come back only when the plan breaks (the second missed instalment)."""
+    return set(
         session.scalars(
             select(PaymentPlan.account_id).where(
                 PaymentPlan.account_id.in_(account_ids),
@@ -134,21 +132,6 @@ def _accounts_with_plan_in_good_standing(
             )
         )
     )
-    overdue = set(
-        session.scalars(
-            select(PaymentPlan.account_id)
-            .join(Instalment, Instalment.plan_id == PaymentPlan.id)
-            .where(
-                PaymentPlan.account_id.in_(active),
-                PaymentPlan.status == PlanStatus.ACTIVE,
-                Instalment.status.in_(
-                    (InstalmentStatus.MISSED, InstalmentStatus.FAILED)
-                ),
-                Instalment.due_on < now.date(),
-            )
-        )
-    )
-    return active - overdue
 
 
 def _pending_promises(session: Session, account_ids: list[int]) -> dict[int, date]:

@@ -164,17 +164,21 @@ def test_the_creditors_rules_decide_the_offers(
     assert propose_plan(session, account, WEEKLY, 4, today=today, now=now)
 
 
-def test_a_second_live_plan_is_refused(
+def test_an_unpaid_plan_gives_way_but_an_active_one_refuses_a_second(
     session: Session, account: Account, now: datetime, today: date
 ) -> None:
-    first = propose_plan(session, account, MONTHLY, 3, today=today, now=now)
+    abandoned = propose_plan(session, account, MONTHLY, 3, today=today, now=now)
+    assert plan_offers(session, account, today) != []
+    chosen = propose_plan(session, account, MONTHLY, 2, today=today, now=now)
+    assert abandoned.status is PlanStatus.CANCELLED
+    chosen.status = PlanStatus.ACTIVE
     assert plan_offers(session, account, today) == []
     with pytest.raises(Conflict):
-        propose_plan(session, account, MONTHLY, 2, today=today, now=now)
-    first.status = PlanStatus.ACTIVE
-    with pytest.raises(Conflict):
-        propose_plan(session, account, MONTHLY, 2, today=today, now=now)
-    assert session.scalars(select(PaymentPlan)).all() == [first]
+        propose_plan(session, account, MONTHLY, 3, today=today, now=now)
+    live = session.scalars(
+        select(PaymentPlan).where(PaymentPlan.status != PlanStatus.CANCELLED)
+    ).all()
+    assert live == [chosen]
 
 
 def test_after_a_broken_plan_a_new_one_may_be_chosen(
@@ -274,7 +278,9 @@ def test_no_promise_on_an_account_with_a_plan_or_nothing_owed(
     session: Session, debtor: Debtor, now: datetime, today: date
 ) -> None:
     planned = make_account(session, debtor, now, amount_minor=60_000)
-    propose_plan(session, planned, MONTHLY, 2, today=today, now=now)
+    propose_plan(
+        session, planned, MONTHLY, 2, today=today, now=now
+    ).status = PlanStatus.ACTIVE
     with pytest.raises(Conflict):
         promise_to_pay(
             session, planned, today + timedelta(days=3), today=today, now=now

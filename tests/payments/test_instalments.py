@@ -19,11 +19,12 @@ from app.models import Account, Debtor, Instalment, Message, PaymentPlan, PlanRu
 from app.models.enums import (
     AccountStatus,
     InstalmentStatus,
+    LedgerKind,
     PlanFrequency,
     PlanStatus,
 )
 from app.risk.requests import DisputeReason, open_dispute
-from app.services.ledger import balance_of
+from app.services.ledger import balance_of, post_entry
 from payments.arrangements import propose_plan
 from payments.events import apply_event, verify_event
 from payments.gateway import (
@@ -198,7 +199,10 @@ def test_the_charge_uses_the_plans_card_and_names_the_instalment(
         "cus_mette",
         "pm_card_visa",
     )
-    assert sent.idempotency_key == f"venlig-instalment-{first.id}-attempt-1"
+    assert (
+        sent.idempotency_key
+        == f"venlig-instalment-{first.id}-attempt-1-{first.amount_minor}"
+    )
     assert sent.metadata == {
         "account_id": str(account.id),
         "plan_id": str(plan.id),
@@ -392,10 +396,10 @@ def test_idempotency_keys_are_per_instalment_attempt(
     gateway.otherwise = SUCCEEDED
     charge(session, gateway, second.due_on)
     assert gateway.keys == [
-        f"venlig-instalment-{first.id}-attempt-1",
-        f"venlig-instalment-{first.id}-attempt-2",
-        f"venlig-instalment-{first.id}-attempt-3",
-        f"venlig-instalment-{second.id}-attempt-1",
+        f"venlig-instalment-{first.id}-attempt-1-{first.amount_minor}",
+        f"venlig-instalment-{first.id}-attempt-2-{first.amount_minor}",
+        f"venlig-instalment-{first.id}-attempt-3-{first.amount_minor}",
+        f"venlig-instalment-{second.id}-attempt-1-{second.amount_minor}",
     ]
     assert len(set(gateway.keys)) == 4
 
@@ -454,17 +458,17 @@ def test_a_second_missed_instalment_breaks_the_plan_and_resumes_the_sequence(
     assert third.status is InstalmentStatus.SCHEDULED
 
 
-def test_a_broken_plan_leaves_a_disputed_account_disputed(
+def test_a_disputed_account_is_not_charged_while_the_dispute_runs(
     session: Session, account: Account, plan: PaymentPlan, now: datetime
 ) -> None:
     gateway = FakeGateway(otherwise=DECLINED)
     decline_until_missed(session, gateway, plan.instalments[0])
     open_dispute(session, account, DisputeReason.WRONG_AMOUNT, "", now=now)
-    decline_until_missed(session, gateway, plan.instalments[1])
-    assert plan.status is PlanStatus.BROKEN
-    assert (
-        account.status is AccountStatus.DISPUTED
-    )  # the dispute still holds the sequence
+    charged_before = len(gateway.charges)
+    charge(session, gateway, plan.instalments[1].due_on + timedelta(days=10))
+    assert len(gateway.charges) == charged_before
+    assert plan.status is PlanStatus.ACTIVE
+    assert account.status is AccountStatus.DISPUTED
 
 
 def test_an_instalment_of_a_plan_broken_earlier_in_the_same_run_is_not_charged(
@@ -548,7 +552,10 @@ def test_a_gateway_error_changes_nothing_and_the_same_key_is_sent_next_time(
     assert session.scalars(select(Message)).all() == []
     charge(session, gateway, now.date())
     charge(session, gateway, now.date())
-    assert gateway.keys == [f"venlig-instalment-{first.id}-attempt-1"] * 3
+    assert (
+        gateway.keys
+        == [f"venlig-instalment-{first.id}-attempt-1-{first.amount_minor}"] * 3
+    )
     assert first.status is InstalmentStatus.PROCESSING
     assert first.attempts == 1
 
@@ -564,7 +571,10 @@ def test_a_gateway_error_on_a_retry_keeps_the_retrys_key(
     assert (first.status, first.attempts) == (InstalmentStatus.FAILED, 1)
     assert first.next_attempt_on == retry_day
     charge(session, gateway, retry_day)
-    assert gateway.keys[1:] == [f"venlig-instalment-{first.id}-attempt-2"] * 2
+    assert (
+        gateway.keys[1:]
+        == [f"venlig-instalment-{first.id}-attempt-2-{first.amount_minor}"] * 2
+    )
     assert first.status is InstalmentStatus.PROCESSING
 
 
@@ -584,3 +594,23 @@ def test_the_run_counts_what_happened(
         InstalmentStatus.FAILED,
         InstalmentStatus.SCHEDULED,
     ]
+
+
+def test_a_charge_never_takes_more_than_is_still_owed(
+    session: Session, account: Account, plan: PaymentPlan, now: datetime
+) -> None:
+    first = plan.instalments[0]
+    post_entry(session, account, LedgerKind.PAYMENT, 120_000 - 10_000, now=now)
+    gateway = FakeGateway()
+    charge(session, gateway, first.due_on)
+    assert [c.amount_minor for c in gateway.charges] == [10_000]
+
+
+def test_nothing_is_charged_once_the_balance_is_paid(
+    session: Session, account: Account, plan: PaymentPlan, now: datetime
+) -> None:
+    post_entry(session, account, LedgerKind.PAYMENT, 120_000, now=now)
+    gateway = FakeGateway()
+    charge(session, gateway, plan.instalments[0].due_on)
+    assert gateway.charges == []
+    assert plan.status is PlanStatus.COMPLETED
