@@ -642,7 +642,9 @@ def test_every_portal_page_in_each_language(
     ).to_be_visible()
     shot("sandbox-authenticate")
     phone.get_by_role("button", name=t("Do not confirm")).click()
-    expect(phone.get_by_role("alert")).to_contain_text(t("the payment was not confirmed with the bank"))
+    expect(phone.get_by_role("alert")).to_contain_text(
+        t("the payment was not confirmed with the bank")
+    )
     shot("sandbox-checkout-declined")
     phone.get_by_role("button", name=t("Cancel")).click()
     expect(phone.get_by_role("heading", name=t("No payment was taken"))).to_be_visible()
