@@ -11,9 +11,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from app.clock import utcnow
+from app.ingest.batches import work_batches
 from app.providers import payment_gateway, portal_link_for, reminder_adapters
 from app.risk.behaviour import detect_behaviour
 from app.web.db import get_sessionmaker
+from app.web.uploads.wiring import ingest_limits, upload_store
 from app.web.webhooks.stripe import deliver_events
 from payments.arrangements import review_promises
 from payments.instalments import charge_due_instalments
@@ -61,8 +63,27 @@ def risk_tick(app: Flask) -> object:
         return len(detect_behaviour(session, now=utcnow()))
 
 
+def ingest_tick(app: Flask) -> object:
+    """Check queued uploads and import confirmed ones, chunk by chunk.
+
+    A run stops taking chunks before the next one is due (the next carries on), so runs
+    do not pile up behind a long import.
+    """
+    return work_batches(
+        get_sessionmaker(app),
+        upload_store(app),
+        limits=ingest_limits(app),
+        clock=utcnow,
+        budget_seconds=max(1.0, 0.8 * _ingest_seconds(app)),
+    )
+
+
 def _tick_seconds(app: Flask) -> int:
     return int(app.config["WORKER_TICK_SECONDS"])
+
+
+def _ingest_seconds(app: Flask) -> int:
+    return int(app.config["INGEST_TICK_SECONDS"])
 
 
 JOBS = [
@@ -70,6 +91,8 @@ JOBS = [
     Job("payments.tick", payments_tick, _tick_seconds),
     # Patterns build up over days; every ten ticks is soon enough.
     Job("risk.tick", risk_tick, lambda app: 10 * _tick_seconds(app)),
+    # Often, so a confirmed upload starts within seconds; a run that finds nothing is cheap.
+    Job("ingest.tick", ingest_tick, _ingest_seconds),
 ]
 
 

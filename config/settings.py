@@ -41,6 +41,18 @@ class Settings:
     DEV_TWILIO_AUTH_TOKEN: str = "dev-phone-token"
     # The sandbox gateway signs its events like Stripe does, with this secret.
     DEV_SANDBOX_WEBHOOK_SECRET: str = "whsec_dev_sandbox"
+    # Invoice uploads: the largest file accepted, and where files and reports are kept
+    # (relative to the project folder unless absolute).
+    UPLOAD_MAX_BYTES: int = 100_000_000
+    UPLOAD_DIR: str = "instance/uploads"
+    # Files from this size or row count are checked and imported by the worker, with a
+    # progress bar; smaller ones at once in the request.
+    UPLOAD_BACKGROUND_BYTES: int = 2_000_000
+    UPLOAD_BACKGROUND_ROWS: int = 5_000
+    # The worker imports large files this many rows per transaction, and looks for new
+    # ones this often.
+    INGEST_CHUNK_ROWS: int = 500
+    INGEST_TICK_SECONDS: int = 5
     # A verified debtor stays signed in to the portal this long without activity.
     PORTAL_SESSION_MINUTES: int = 30
     # Verification attempts per link and per address; the link also locks after 5 failures.
@@ -48,6 +60,16 @@ class Settings:
     RATELIMIT_STORAGE_URI: str = "memory://"
     RATELIMIT_ENABLED: bool = True
     LOGIN_RATE_LIMIT: str = "10 per minute"
+    # The REST API (flask-smorest): its OpenAPI document is served at /api/openapi.json
+    # and rendered at /api/docs; requests per API key (or per address without one).
+    API_TITLE: str = "Venlig API"
+    API_VERSION: str = "v1"
+    OPENAPI_VERSION: str = "3.0.3"
+    OPENAPI_URL_PREFIX: str = "/api"
+    OPENAPI_JSON_PATH: str = "openapi.json"
+    API_RATE_LIMIT: str = "120 per minute"
+    # Largest API request body; a batch of 1,000 accounts is well under 2 MB.
+    API_MAX_BODY_BYTES: int = 5 * 1024 * 1024
     SESSION_COOKIE_SECURE: bool = False
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"

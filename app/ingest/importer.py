@@ -22,8 +22,9 @@ phone, due date): an agent's corrections are not overwritten by an old export.
 from __future__ import annotations
 
 import csv
+import enum
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,6 +75,19 @@ class ImportPlan:
     flagged: tuple[RowError, ...]
 
 
+class Outcome(enum.StrEnum):
+    """What the import did with one item."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+
+
+# Told each item and its outcome as the import goes (the API reports per item).
+Observer = Callable[[ImportItem, Outcome], None]
+
+
 class PlanChanged(Conflict):
     """The import would not do what the creditor confirmed; nothing may be kept."""
 
@@ -86,9 +100,10 @@ def plan_import(
     items: Iterable[ImportItem],
     *,
     now: datetime,
+    observe: Observer | None = None,
 ) -> ImportPlan:
     """The dry run: what importing `items` would do. Writes nothing."""
-    return _Import(session, creditor, now, write=False).run(items)
+    return _Import(session, creditor, now, write=False).run(items, observe)
 
 
 def apply_import(
@@ -98,6 +113,7 @@ def apply_import(
     *,
     now: datetime,
     confirmed: ImportPlan,
+    observe: Observer | None = None,
 ) -> ImportPlan:
     """Import the valid rows of `items`, which the creditor saw as `confirmed`.
 
@@ -105,12 +121,30 @@ def apply_import(
 
     :raises PlanChanged: the import came out differently from the confirmed plan.
     """
-    done = _Import(session, creditor, now, write=True).run(items)
+    done = _Import(session, creditor, now, write=True).run(items, observe)
     if done != confirmed:
         raise PlanChanged(
             "the accounts changed since the dry run; run it again and confirm anew"
         )
     return done
+
+
+def import_chunk(
+    session: Session,
+    creditor: Creditor,
+    items: Iterable[ImportItem],
+    *,
+    now: datetime,
+) -> ImportPlan:
+    """Import one chunk of a confirmed file too large for one transaction.
+
+    No plan is compared: the creditor confirmed the whole file's dry run, and each chunk is
+    committed on its own. Everything a chunk writes is keyed by invoice number (accounts) and
+    by ledger external id, so running items again that were already imported finds them
+    unchanged: a chunk cut short, or run twice, adds nothing twice. Writes through `session`
+    without committing.
+    """
+    return _Import(session, creditor, now, write=True).run(items)
 
 
 def rejection_report(rejected: Iterable[RowError]) -> str:
@@ -150,6 +184,9 @@ class _Tally:
     rejected: list[RowError] = field(default_factory=list)
     flagged: list[RowError] = field(default_factory=list)
 
+    def counts(self) -> tuple[int, int, int, int]:
+        return self.created, self.updated, self.unchanged, len(self.rejected)
+
     def plan(self, new_debtors: int) -> ImportPlan:
         return ImportPlan(
             created=self.created,
@@ -176,14 +213,19 @@ class _Import:
         self.seen: dict[str, _AccountState] = {}
         self.debtors = _Debtors(session, creditor, now, write=write)
 
-    def run(self, items: Iterable[ImportItem]) -> ImportPlan:
+    def run(
+        self, items: Iterable[ImportItem], observe: Observer | None = None
+    ) -> ImportPlan:
         for item in items:
+            before = self.tally.counts()
             if isinstance(item, RowError):
                 self.tally.rejected.append(item)
             elif item.kind is Kind.CREDIT_NOTE:
                 self._credit_note(item)
             else:
                 self._invoice(item)
+            if observe is not None:
+                observe(item, _outcome(before, self.tally.counts()))
         return self.tally.plan(self.debtors.created)
 
     def _invoice(self, row: InvoiceRow) -> None:
@@ -326,6 +368,14 @@ class _Import:
     def _reject(self, row: InvoiceRow, message: str) -> None:
         reference = row.external_reference
         self.tally.rejected.append(RowError(row.rows, None, message, "", reference))
+
+
+def _outcome(
+    before: tuple[int, int, int, int], after: tuple[int, int, int, int]
+) -> Outcome:
+    """The one count an item moved: created, updated, unchanged or rejected."""
+    moved = [after[i] - before[i] for i in range(4)]
+    return list(Outcome)[moved.index(1)]
 
 
 def _entry_prefix(account: Account) -> str:

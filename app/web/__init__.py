@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.web import errors
+from app.web.api import register_api
 from app.web.auth import bp as auth_bp
 from app.web.auth.login import init_login
 from app.web.devphone import bp as devphone_bp
@@ -20,6 +21,7 @@ from app.web.portal import bp as portal_bp
 from app.web.records import bp as records_bp
 from app.web.risk import bp as risk_bp
 from app.web.sandbox import bp as sandbox_bp
+from app.web.uploads import bp as uploads_bp
 from app.web.webhooks import bp as webhooks_bp
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -42,12 +44,21 @@ def register_web(app: Flask) -> None:
     limiter.init_app(app)
     init_login(app)
     register_i18n(app)
-    for blueprint in (main_bp, auth_bp, records_bp, risk_bp, portal_bp, webhooks_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        records_bp,
+        risk_bp,
+        uploads_bp,
+        portal_bp,
+        webhooks_bp,
+    ):
         app.register_blueprint(blueprint)
     if app.config["DEV_TOOLS"]:
         app.register_blueprint(devphone_bp)
     if app.config["PAYMENTS_BACKEND"] == "sandbox":
         app.register_blueprint(sandbox_bp)
+    register_api(app)
     errors.register(app)
 
 

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
-from app.errors import DomainError
+from app.errors import DomainError, ValidationFailed
 
 TITLES = {
     400: _l("That request could not be understood"),
@@ -30,6 +30,10 @@ ADVICE = {
     ),
 }
 
+# Machine-readable codes where the HTTP reason phrase is not the best name.
+CODES = {422: "validation_failed"}
+INVALID_REQUEST = "The request is not valid; see errors for each field"
+
 
 def _wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/")) or (
@@ -37,9 +41,21 @@ def _wants_json() -> bool:
     )
 
 
-def _render(status: int, code: str, message: str) -> tuple[ResponseReturnValue, int]:
+def json_error(
+    status: int, code: str, message: str, errors: object = None
+) -> tuple[ResponseReturnValue, int]:
+    """The one shape of every JSON error: a stable code, plain words, optional details."""
+    body: dict[str, object] = {"code": code, "status": status, "message": message}
+    if errors:
+        body["errors"] = errors
+    return jsonify(body), status
+
+
+def _render(
+    status: int, code: str, message: str, errors: object = None
+) -> tuple[ResponseReturnValue, int]:
     if _wants_json():
-        return jsonify(code=code, status=status, message=message), status
+        return json_error(status, code, message, errors)
     page = render_template(
         "errors/error.html",
         status=status,
@@ -50,32 +66,40 @@ def _render(status: int, code: str, message: str) -> tuple[ResponseReturnValue, 
     return page, status
 
 
-def _handle_http(error: HTTPException) -> ResponseReturnValue:
+def handle_http(error: HTTPException) -> ResponseReturnValue:
+    """Any HTTP error; `abort(status, code=..., message=..., errors=..., headers=...)`
+    from webargs (flask-smorest's parser) fills in the details, e.g. which fields of a
+    request body are invalid."""
     status = error.code or 500
-    code = (error.name or "error").lower().replace(" ", "_")
-    body, status = _render(status, code, error.description or "")
-    headers = {}
+    data = getattr(error, "data", None) or {}
+    code = data.get("code") or CODES.get(status)
+    code = code or (error.name or "error").lower().replace(" ", "_")
+    errors = data.get("errors") or data.get("messages")
+    message = data.get("message") or (errors and INVALID_REQUEST) or error.description
+    body, status = _render(status, code, message or "", errors)
+    headers = dict(data.get("headers") or {})
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         headers["Allow"] = ", ".join(error.valid_methods)
     return body, status, headers
 
 
 def _handle_domain(error: DomainError) -> ResponseReturnValue:
-    return _render(error.status, error.code, error.message)
+    details = error.errors if isinstance(error, ValidationFailed) else None
+    return _render(error.status, error.code, error.message, details)
 
 
 def _handle_unexpected(error: Exception) -> ResponseReturnValue:
     if isinstance(error, HTTPException):
-        return _handle_http(error)
+        return handle_http(error)
     session = g.pop("db_session", None)
     if session is not None:
         session.rollback()
         session.close()
     current_app.logger.exception("unhandled error", exc_info=error)
-    return _handle_http(InternalServerError())
+    return handle_http(InternalServerError())
 
 
 def register(app: Flask) -> None:
-    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, _handle_domain)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -1,0 +1,1161 @@
+"""Uploaded invoice files as import batches: stored, checked (the dry run), confirmed, imported.
+
+A batch goes uploaded -> planned -> importing -> imported, or ends failed or cancelled:
+
+- `receive_upload` keeps the file in the upload folder, refusing an empty, oversized or
+  unreadable file before anything is kept, and settles its columns: UBL and recognised
+  layouts need nothing, a layout the creditor mapped before gets that mapping again, and
+  any other waits for `choose_mapping`.
+- `check_batch` is the dry run: counts, the first problem rows, and the full reports as CSV
+  files beside the upload. `check_or_queue` checks a small file at once and leaves a large
+  one (`is_large`) to the worker.
+- `confirm_batch` imports a small file at once in the caller's transaction, once it has
+  made sure the dry run still holds; a large one is queued, and the worker (`work_batches`)
+  imports it in chunks, a transaction each, resumable after a crash without duplicates
+  because every write is keyed by invoice number and ledger external id.
+
+The caller hands in its session, clock and folder, and commits; only the worker owns its
+transactions. A batch's storage_path is relative to the upload folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import itertools
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Generator, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import Conflict, DomainError, NotFound, ValidationFailed
+from app.ingest.errors import FileRejected
+from app.ingest.headers import ColumnMapping, Layout, normalise_header
+from app.ingest.importer import (
+    ImportPlan,
+    apply_import,
+    import_chunk,
+    plan_import,
+    rejection_report,
+)
+from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
+from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
+from app.models import Account, Creditor, ImportBatch, SavedMapping, User
+from app.models.enums import ImportStatus
+from app.services.audit import record_audit
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = (".csv", ".xlsx", ".xml")
+PREVIEW_ROWS = 20  # problem rows shown on the dry run page; the reports have them all
+SAMPLE_REFERENCES = 10  # invoice numbers kept to link the result page to the accounts
+COPY_BYTES = 1 << 20
+CHECKPOINT_ITEMS = 1000
+OBJECT_TYPE = "import_batch"
+_UNSAFE_NAME = re.compile(r"[^\w.\- ()]+")
+
+
+class Refusal(enum.StrEnum):
+    """Why an upload was not kept."""
+
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    WRONG_TYPE = "wrong_type"
+    UNREADABLE = "unreadable"
+
+
+class UploadRefused(DomainError):
+    """The file was not kept; `reason` says why, `detail` the reader's own words."""
+
+    status = 400
+    code = "upload_refused"
+
+    def __init__(self, reason: Refusal, detail: str = "") -> None:
+        super().__init__(detail or reason.value)
+        self.reason = reason
+        self.detail = detail
+
+
+class ReportKind(enum.StrEnum):
+    REJECTED = "rejected"
+    FLAGGED = "flagged"
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """How large a file may be, and from what size it is checked and imported in the background."""
+
+    max_bytes: int = 100_000_000
+    background_bytes: int = 2_000_000
+    background_rows: int = 5_000
+    chunk_rows: int = 500
+
+
+@dataclass(frozen=True)
+class UploadStore:
+    """The folder that keeps uploaded files and their reports."""
+
+    root: Path
+
+    def file(self, batch: ImportBatch) -> Path:
+        return self.root / batch.storage_path
+
+    def report(self, batch: ImportBatch, kind: ReportKind) -> Path:
+        return self.root / f"{batch.storage_path}.{kind.value}.csv"
+
+    def discard(self, batch: ImportBatch) -> None:
+        """Delete the file and its reports."""
+        self.file(batch).unlink(missing_ok=True)
+        for kind in ReportKind:
+            self.report(batch, kind).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class ProblemRow:
+    """A rejected or flagged row as the dry run page shows it."""
+
+    rows: tuple[int, ...]
+    reference: str | None
+    value: str
+    message: str
+
+    @classmethod
+    def of(cls, error: RowError) -> ProblemRow:
+        return cls(error.rows, error.reference, error.raw_value, error.message)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What an import does (or did), by kind of outcome."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    flagged: int = 0
+    new_debtors: int = 0
+
+    @property
+    def items(self) -> int:
+        """Every invoice, credit note and unreadable row lands in exactly one of these."""
+        return self.created + self.updated + self.unchanged + self.rejected
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            *(a + b for a, b in zip(_fields(self), _fields(other), strict=True))
+        )
+
+    @classmethod
+    def of(cls, plan: ImportPlan) -> Counts:
+        return cls(
+            created=plan.created,
+            updated=plan.updated,
+            unchanged=plan.unchanged,
+            rejected=len(plan.rejected),
+            flagged=len(plan.flagged),
+            new_debtors=plan.new_debtors,
+        )
+
+
+def _fields(counts: Counts) -> tuple[int, ...]:
+    return (
+        counts.created,
+        counts.updated,
+        counts.unchanged,
+        counts.rejected,
+        counts.flagged,
+        counts.new_debtors,
+    )
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """The dry run as the creditor saw it (stored in plan_json), and later what was done."""
+
+    counts: Counts
+    rejected: tuple[ProblemRow, ...]
+    flagged: tuple[ProblemRow, ...]
+    today: (
+        date  # the date the rows were checked against; the import reads them the same
+    )
+    planned_at: datetime
+    references: tuple[str, ...] = ()
+    result: Counts | None = None
+
+    @classmethod
+    def of(
+        cls, plan: ImportPlan, *, today: date, now: datetime, references: list[str]
+    ) -> PlanSummary:
+        return cls(
+            counts=Counts.of(plan),
+            rejected=tuple(ProblemRow.of(e) for e in plan.rejected[:PREVIEW_ROWS]),
+            flagged=tuple(ProblemRow.of(e) for e in plan.flagged[:PREVIEW_ROWS]),
+            today=today,
+            planned_at=now,
+            references=tuple(references),
+        )
+
+    def same_plan(self, other: PlanSummary) -> bool:
+        """Whether the import would do what the creditor saw."""
+        return (self.counts, self.rejected, self.flagged) == (
+            other.counts,
+            other.rejected,
+            other.flagged,
+        )
+
+    @property
+    def differs(self) -> bool:
+        """The import did something other than the dry run said (chunked imports only)."""
+        return self.result is not None and self.result != self.counts
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "counts": _counts_dict(self.counts),
+                "rejected": [_problem_dict(p) for p in self.rejected],
+                "flagged": [_problem_dict(p) for p in self.flagged],
+                "today": self.today.isoformat(),
+                "planned_at": self.planned_at.isoformat(),
+                "references": list(self.references),
+                "result": _counts_dict(self.result) if self.result else None,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> PlanSummary:
+        data = json.loads(text)
+        return cls(
+            counts=Counts(**data["counts"]),
+            rejected=tuple(_problem(p) for p in data["rejected"]),
+            flagged=tuple(_problem(p) for p in data["flagged"]),
+            today=date.fromisoformat(data["today"]),
+            planned_at=datetime.fromisoformat(data["planned_at"]),
+            references=tuple(data.get("references", ())),
+            result=Counts(**data["result"]) if data.get("result") else None,
+        )
+
+
+def _counts_dict(counts: Counts) -> dict[str, int]:
+    return {
+        "created": counts.created,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "rejected": counts.rejected,
+        "flagged": counts.flagged,
+        "new_debtors": counts.new_debtors,
+    }
+
+
+def _problem_dict(problem: ProblemRow) -> dict[str, Any]:
+    return {
+        "rows": list(problem.rows),
+        "reference": problem.reference,
+        "value": problem.value,
+        "message": problem.message,
+    }
+
+
+def _problem(data: dict[str, Any]) -> ProblemRow:
+    return ProblemRow(
+        tuple(data["rows"]), data["reference"], data["value"], data["message"]
+    )
+
+
+def summary_of(batch: ImportBatch) -> PlanSummary | None:
+    """The batch's dry run, once it has one."""
+    return PlanSummary.from_json(batch.plan_json) if batch.plan_json else None
+
+
+# --- Who sees which batch ---------------------------------------------------------------
+
+
+def get_batch_for_user(session: Session, user: User, batch_id: int) -> ImportBatch:
+    """:raises NotFound: no such upload, or another creditor's."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or not (
+        user.is_agency_staff or batch.creditor_id == user.creditor_id
+    ):
+        raise NotFound("No such upload")
+    return batch
+
+
+def batches_for_user(
+    session: Session, user: User, *, limit: int = 50
+) -> list[ImportBatch]:
+    """The latest uploads this user may see, newest first."""
+    statement = select(ImportBatch)
+    if not user.is_agency_staff:
+        statement = statement.where(ImportBatch.creditor_id == user.creditor_id)
+    return list(
+        session.scalars(
+            statement.order_by(
+                ImportBatch.created_at.desc(), ImportBatch.id.desc()
+            ).limit(limit)
+        )
+    )
+
+
+def accounts_of_batch(session: Session, batch: ImportBatch) -> list[Account]:
+    """Some of the file's accounts, to link the result page to them."""
+    summary = summary_of(batch)
+    if summary is None or not summary.references:
+        return []
+    return list(
+        session.scalars(
+            select(Account)
+            .where(
+                Account.creditor_id == batch.creditor_id,
+                Account.external_reference.in_(summary.references),
+            )
+            .order_by(Account.external_reference)
+        )
+    )
+
+
+# --- Receiving a file -------------------------------------------------------------------
+
+
+def receive_upload(
+    session: Session,
+    store: UploadStore,
+    creditor: Creditor,
+    user: User | None,
+    *,
+    filename: str,
+    stream: BinaryIO,
+    limits: IngestLimits,
+    now: datetime,
+    request_id: str | None = None,
+) -> ImportBatch:
+    """Keep the file and add its batch (flushed, not committed).
+
+    :raises UploadRefused: empty, too large, not a .csv/.xlsx/.xml, or unreadable; the file
+        is not kept and nothing is added.
+    """
+    name = _clean_name(filename)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UploadRefused(Refusal.WRONG_TYPE)
+    relative = f"{creditor.id}/{secrets.token_hex(16)}{suffix}"
+    path = store.root / relative
+    size, digest = _copy(stream, path, limits.max_bytes)
+    try:
+        if size == 0:
+            raise UploadRefused(Refusal.EMPTY)
+        file_format, layout = _inspect(path, name, limits.max_bytes)
+    except FileRejected as exc:
+        path.unlink(missing_ok=True)
+        raise UploadRefused(Refusal.UNREADABLE, exc.message) from exc
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    batch = ImportBatch(
+        creditor_id=creditor.id,
+        uploaded_by_id=user.id if user else None,
+        filename=name,
+        file_format=file_format,
+        size_bytes=size,
+        sha256=digest,
+        storage_path=relative,
+        status=ImportStatus.UPLOADED,
+        mapping_json=_settled_mapping(session, creditor, layout),
+        rows_done=0,
+        created_at=now,
+    )
+    session.add(batch)
+    session.flush()
+    _audit(session, user, batch, "upload_received", now, request_id, detail=name)
+    return batch
+
+
+def _clean_name(filename: str) -> str:
+    """The file's own name, without folders or characters that mean trouble elsewhere."""
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _UNSAFE_NAME.sub("_", base).strip(" .") or "upload"
+    return cleaned[-255:]
+
+
+def _copy(stream: BinaryIO, path: Path, max_bytes: int) -> tuple[int, str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("xb") as out:
+            while chunk := stream.read(COPY_BYTES):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise UploadRefused(Refusal.TOO_LARGE)
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return size, digest.hexdigest()
+
+
+def _inspect(path: Path, name: str, max_bytes: int) -> tuple[str, Layout | None]:
+    """The file's format and, for a table, its layout.
+
+    :raises FileRejected: a format we do not read, or unusable content.
+    """
+    with path.open("rb") as stream:
+        file_format = sniff_format(stream.read(SNIFF_BYTES), name)
+        stream.seek(0)
+        layout = read_layout(stream, filename=name, max_bytes=max_bytes)
+    return file_format.value, layout
+
+
+def _settled_mapping(
+    session: Session, creditor: Creditor, layout: Layout | None
+) -> str | None:
+    """The batch's mapping_json: None while the creditor still has to map the columns.
+
+    "columns" null lets the reader use its own mapping (UBL, or a layout it knows, which
+    may also pick rows); a mapping the creditor chose is stored column by column.
+    """
+    if layout is None:
+        return _mapping_json(None, None, "ubl")
+    saved = session.scalar(
+        select(SavedMapping).where(
+            SavedMapping.creditor_id == creditor.id,
+            SavedMapping.fingerprint == layout.fingerprint,
+        )
+    )
+    if saved is not None:
+        columns = json.loads(saved.mapping_json)
+        with contextlib.suppress(ValidationFailed):  # a field we no longer have
+            if not mapping_problems(layout.headers, _fields_of(columns)).any:
+                return _mapping_json(layout.fingerprint, columns, "saved")
+    if not layout.missing:
+        return _mapping_json(layout.fingerprint, None, "recognised")
+    return None
+
+
+def _mapping_json(
+    fingerprint: str | None, columns: Mapping[str, str] | None, source: str
+) -> str:
+    return json.dumps(
+        {
+            "fingerprint": fingerprint,
+            "columns": dict(columns) if columns is not None else None,
+            "source": source,
+        }
+    )
+
+
+def _fields_of(columns: Mapping[str, str]) -> dict[Field, str]:
+    return dict(ColumnMapping.from_dict(columns).columns)
+
+
+# --- Columns ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingProblems:
+    """Why a chosen mapping cannot be used."""
+
+    missing: tuple[Field, ...] = ()  # required fields without a column
+    repeated: tuple[str, ...] = ()  # columns chosen for more than one field
+    unknown: tuple[str, ...] = ()  # columns the file does not have
+
+    @property
+    def any(self) -> bool:
+        return bool(self.missing or self.repeated or self.unknown)
+
+
+def mapping_problems(
+    headers: tuple[str, ...] | list[str], columns: Mapping[Field, str]
+) -> MappingProblems:
+    known = {normalise_header(h) for h in headers}
+    chosen = [normalise_header(text) for text in columns.values()]
+    repeated = sorted(
+        {text for text in columns.values() if chosen.count(normalise_header(text)) > 1}
+    )
+    unknown = sorted(
+        text for text in columns.values() if normalise_header(text) not in known
+    )
+    return MappingProblems(
+        ColumnMapping(columns).missing, tuple(repeated), tuple(unknown)
+    )
+
+
+def needs_mapping(batch: ImportBatch) -> bool:
+    return batch.status is ImportStatus.UPLOADED and batch.mapping_json is None
+
+
+def waiting_for_check(batch: ImportBatch) -> bool:
+    """Queued for the worker's dry run, or being checked by it."""
+    return batch.status is ImportStatus.UPLOADED and batch.mapping_json is not None
+
+
+def can_remap(batch: ImportBatch) -> bool:
+    """A table whose columns the creditor may (still) choose."""
+    return batch.file_format != "ubl" and (
+        needs_mapping(batch) or batch.status is ImportStatus.PLANNED
+    )
+
+
+def layout_of(store: UploadStore, batch: ImportBatch, max_bytes: int) -> Layout | None:
+    """The file's headers and suggested mapping; None for UBL.
+
+    :raises FileRejected: the file can no longer be read.
+    """
+    with _open(store, batch) as stream:
+        return read_layout(stream, filename=batch.filename, max_bytes=max_bytes)
+
+
+def current_columns(batch: ImportBatch, layout: Layout) -> dict[Field, str]:
+    """The columns the mapping page starts from: the batch's own, else our suggestion."""
+    data = json.loads(batch.mapping_json) if batch.mapping_json else {}
+    if data.get("columns"):
+        return _fields_of(data["columns"])
+    return dict(layout.suggested.columns)
+
+
+def choose_mapping(
+    session: Session,
+    store: UploadStore,
+    batch: ImportBatch,
+    columns: Mapping[Field, str],
+    *,
+    max_bytes: int,
+) -> None:
+    """Use the creditor's columns; the dry run has to be done again.
+
+    :raises Conflict: the batch is past its dry run, or has no columns (UBL).
+    :raises ValidationFailed: a required field has no column, a column is used twice, or
+        the file has no such column.
+    """
+    if not can_remap(batch):
+        raise Conflict("the columns of this upload can no longer be changed")
+    layout = layout_of(store, batch, max_bytes)
+    if layout is None:
+        raise Conflict("an XML invoice has no columns to map")
+    problems = mapping_problems(layout.headers, columns)
+    if problems.any:
+        raise ValidationFailed(
+            "the mapping cannot be used",
+            {
+                "missing": [f.value for f in problems.missing],
+                "repeated": list(problems.repeated),
+                "unknown": list(problems.unknown),
+            },
+        )
+    stored = ColumnMapping(dict(columns)).to_dict()
+    batch.mapping_json = _mapping_json(layout.fingerprint, stored, "chosen")
+    _reset(store, batch)
+    session.flush()
+
+
+def _reset(store: UploadStore, batch: ImportBatch) -> None:
+    batch.status = ImportStatus.UPLOADED
+    batch.plan_json = None
+    batch.rows_total = None
+    batch.rows_done = 0
+    batch.error = None
+    for kind in ReportKind:
+        store.report(batch, kind).unlink(missing_ok=True)
+
+
+def _mapping_of(batch: ImportBatch) -> ColumnMapping | None:
+    data = json.loads(batch.mapping_json) if batch.mapping_json else {}
+    columns = data.get("columns")
+    return ColumnMapping.from_dict(columns) if columns else None
+
+
+def _remember_mapping(session: Session, batch: ImportBatch, now: datetime) -> None:
+    """Keep the creditor's own mapping for the next file with the same headers."""
+    data = json.loads(batch.mapping_json) if batch.mapping_json else {}
+    if data.get("source") != "chosen" or not data.get("columns"):
+        return
+    saved = session.scalar(
+        select(SavedMapping).where(
+            SavedMapping.creditor_id == batch.creditor_id,
+            SavedMapping.fingerprint == data["fingerprint"],
+        )
+    )
+    text = json.dumps(data["columns"], sort_keys=True)
+    if saved is None:
+        session.add(
+            SavedMapping(
+                creditor_id=batch.creditor_id,
+                fingerprint=data["fingerprint"],
+                mapping_json=text,
+                updated_at=now,
+            )
+        )
+    else:
+        saved.mapping_json = text
+        saved.updated_at = now
+
+
+# --- Reading the rows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What it takes to read a batch's items, copied out of the ORM objects."""
+
+    path: Path
+    filename: str
+    country: str
+    currency: str
+    today: date
+    mapping: ColumnMapping | None
+    max_bytes: int
+
+    @classmethod
+    def of(
+        cls,
+        store: UploadStore,
+        batch: ImportBatch,
+        creditor: Creditor,
+        *,
+        today: date,
+        max_bytes: int,
+    ) -> _Source:
+        return cls(
+            store.file(batch),
+            batch.filename,
+            creditor.country,
+            creditor.currency,
+            today,
+            _mapping_of(batch),
+            max_bytes,
+        )
+
+    def items(self) -> Generator[ImportItem, None, None]:
+        """:raises FileRejected: the file is gone or unusable."""
+        if not self.path.is_file():
+            raise FileRejected("the uploaded file is no longer kept; upload it again")
+        with self.path.open("rb") as stream:
+            yield from read_invoices(
+                stream,
+                filename=self.filename,
+                default_country=self.country,
+                default_currency=self.currency,
+                today=self.today,
+                max_bytes=self.max_bytes,
+                mapping=self.mapping,
+            )
+
+
+@contextlib.contextmanager
+def _open(store: UploadStore, batch: ImportBatch) -> Iterator[BinaryIO]:
+    path = store.file(batch)
+    if not path.is_file():
+        raise FileRejected("the uploaded file is no longer kept; upload it again")
+    with path.open("rb") as stream:
+        yield stream
+
+
+def is_large(
+    store: UploadStore,
+    batch: ImportBatch,
+    creditor: Creditor,
+    *,
+    limits: IngestLimits,
+    today: date,
+) -> bool:
+    """Whether the worker checks and imports the file, rather than the request.
+
+    :raises FileRejected: the file cannot be read.
+    """
+    if batch.size_bytes >= limits.background_bytes:
+        return True
+    if batch.rows_total is not None:
+        return batch.rows_total >= limits.background_rows
+    source = _Source.of(store, batch, creditor, today=today, max_bytes=limits.max_bytes)
+    with contextlib.closing(source.items()) as items:
+        counted = sum(1 for _ in itertools.islice(items, limits.background_rows))
+    return counted >= limits.background_rows
+
+
+# --- The dry run ------------------------------------------------------------------------
+
+
+def check_batch(
+    session: Session,
+    store: UploadStore,
+    batch: ImportBatch,
+    creditor: Creditor,
+    *,
+    max_bytes: int,
+    now: datetime,
+    checkpoint: Callable[[int], None] | None = None,
+) -> PlanSummary:
+    """The dry run: what importing the file would do, kept on the batch. Writes no accounts.
+
+    `checkpoint(n)` is called after every CHECKPOINT_ITEMS items (the worker reports
+    progress there).
+
+    :raises FileRejected: the file cannot be read (UnknownLayout: its columns need mapping).
+    """
+    today = now.date()
+    source = _Source.of(store, batch, creditor, today=today, max_bytes=max_bytes)
+    references: list[str] = []
+    items = _watched(source.items(), references, checkpoint)
+    with contextlib.closing(items):
+        plan = plan_import(session, creditor, items, now=now)
+    summary = PlanSummary.of(plan, today=today, now=now, references=references)
+    _keep_plan(store, batch, plan, summary)
+    return summary
+
+
+def _keep_plan(
+    store: UploadStore, batch: ImportBatch, plan: ImportPlan, summary: PlanSummary
+) -> None:
+    for kind, rows in (
+        (ReportKind.REJECTED, plan.rejected),
+        (ReportKind.FLAGGED, plan.flagged),
+    ):
+        path = store.report(batch, kind)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # With a BOM, so spreadsheet programs read the Danish and Norwegian letters right.
+        path.write_text(rejection_report(rows), encoding="utf-8-sig")
+    batch.plan_json = summary.to_json()
+    batch.rows_total = summary.counts.items
+    batch.rows_done = 0
+    batch.status = ImportStatus.PLANNED
+    batch.error = None
+
+
+def _watched(
+    items: Iterator[ImportItem],
+    references: list[str],
+    checkpoint: Callable[[int], None] | None,
+) -> Generator[ImportItem, None, None]:
+    """The items, noting the first invoice numbers and calling `checkpoint` now and then."""
+    try:
+        for count, item in enumerate(items, 1):
+            if isinstance(item, InvoiceRow) and len(references) < SAMPLE_REFERENCES:
+                references.append(item.external_reference)
+            yield item
+            if checkpoint is not None and count % CHECKPOINT_ITEMS == 0:
+                checkpoint(count)
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            close()
+
+
+def check_or_queue(
+    session: Session,
+    store: UploadStore,
+    batch: ImportBatch,
+    creditor: Creditor,
+    *,
+    limits: IngestLimits,
+    now: datetime,
+) -> bool:
+    """Check a small file now; leave a large one to the worker. True when checked.
+
+    :raises FileRejected: the file cannot be read.
+    """
+    if needs_mapping(batch):
+        return False
+    if is_large(store, batch, creditor, limits=limits, today=now.date()):
+        batch.rows_done = 0
+        return False
+    check_batch(session, store, batch, creditor, max_bytes=limits.max_bytes, now=now)
+    return True
+
+
+# --- Confirming, cancelling -------------------------------------------------------------
+
+
+class Confirmed(enum.StrEnum):
+    IMPORTED = "imported"  # done, in the caller's transaction
+    QUEUED = "queued"  # the worker imports it
+    CHECKED_AGAIN = "checked_again"  # the dry run no longer held; confirm the new one
+
+
+def confirm_batch(
+    session: Session,
+    store: UploadStore,
+    batch: ImportBatch,
+    creditor: Creditor,
+    user: User | None,
+    *,
+    limits: IngestLimits,
+    now: datetime,
+    request_id: str | None = None,
+) -> Confirmed:
+    """The creditor confirmed the dry run: import the file, or queue it for the worker.
+
+    A small file is imported in the caller's transaction, and only if a fresh dry run still
+    gives what the creditor saw; otherwise the fresh one is kept and shown instead. A large
+    one is queued, unless another upload was imported since its dry run: then it is queued
+    to be checked again.
+
+    :raises Conflict: the batch is not waiting for confirmation (e.g. confirmed twice).
+    :raises FileRejected: the file cannot be read.
+    """
+    _lock(session, batch)
+    summary = summary_of(batch)
+    if batch.status is not ImportStatus.PLANNED or summary is None:
+        raise Conflict("this upload is not waiting for confirmation")
+    if is_large(store, batch, creditor, limits=limits, today=now.date()):
+        if _imported_since(session, batch, summary.planned_at):
+            _reset(store, batch)
+            return Confirmed.CHECKED_AGAIN
+        batch.status = ImportStatus.IMPORTING
+        batch.confirmed_at = now
+        batch.rows_done = 0
+        _audit(session, user, batch, "import_confirmed", now, request_id)
+        return Confirmed.QUEUED
+    today = now.date()
+    source = _Source.of(store, batch, creditor, today=today, max_bytes=limits.max_bytes)
+    references: list[str] = []
+    with contextlib.closing(_watched(source.items(), references, None)) as items:
+        fresh = plan_import(session, creditor, items, now=now)
+    fresh_summary = PlanSummary.of(fresh, today=today, now=now, references=references)
+    if not fresh_summary.same_plan(summary):
+        _keep_plan(store, batch, fresh, fresh_summary)
+        return Confirmed.CHECKED_AGAIN
+    with contextlib.closing(source.items()) as items:
+        done = apply_import(session, creditor, items, now=now, confirmed=fresh)
+    batch.confirmed_at = now
+    _audit(session, user, batch, "import_confirmed", now, request_id)
+    _finish(session, batch, replace(fresh_summary, result=Counts.of(done)), now)
+    return Confirmed.IMPORTED
+
+
+def _lock(session: Session, batch: ImportBatch) -> None:
+    """Wait for any other confirmation of the same batch, then see what it left."""
+    session.execute(
+        select(ImportBatch)
+        .where(ImportBatch.id == batch.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def _imported_since(session: Session, batch: ImportBatch, since: datetime) -> bool:
+    """Another upload of the creditor's was imported after this one's dry run."""
+    found = session.scalar(
+        select(ImportBatch.id)
+        .where(
+            ImportBatch.creditor_id == batch.creditor_id,
+            ImportBatch.id != batch.id,
+            ImportBatch.status == ImportStatus.IMPORTED,
+            ImportBatch.finished_at > since,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _finish(
+    session: Session, batch: ImportBatch, summary: PlanSummary, now: datetime
+) -> None:
+    batch.plan_json = summary.to_json()
+    batch.status = ImportStatus.IMPORTED
+    batch.rows_done = batch.rows_total or 0
+    batch.finished_at = now
+    batch.error = None
+    _remember_mapping(session, batch, now)
+    detail = json.dumps(_counts_dict(summary.result or Counts()))
+    _audit(session, None, batch, "import_finished", now, None, detail=detail)
+
+
+def cancel_batch(
+    session: Session,
+    store: UploadStore,
+    batch: ImportBatch,
+    user: User | None,
+    *,
+    now: datetime,
+    request_id: str | None = None,
+) -> None:
+    """Drop an upload before its import; the file and reports are deleted.
+
+    :raises Conflict: it is being checked, imported, or is already done.
+    """
+    _lock(session, batch)
+    if not (needs_mapping(batch) or batch.status is ImportStatus.PLANNED):
+        raise Conflict("this upload can no longer be cancelled")
+    batch.status = ImportStatus.CANCELLED
+    batch.finished_at = now
+    _audit(session, user, batch, "upload_cancelled", now, request_id)
+    session.flush()
+    store.discard(batch)
+
+
+def mark_failed(batch: ImportBatch, reason: str, *, now: datetime) -> None:
+    """The batch cannot go on; `reason` in plain words for the creditor."""
+    batch.status = ImportStatus.FAILED
+    batch.error = reason
+    batch.finished_at = now
+
+
+def _audit(
+    session: Session,
+    user: User | None,
+    batch: ImportBatch,
+    action: str,
+    now: datetime,
+    request_id: str | None,
+    detail: str = "",
+) -> None:
+    record_audit(
+        session,
+        user,
+        action,
+        object_type=OBJECT_TYPE,
+        object_id=batch.id,
+        creditor_id=batch.creditor_id,
+        now=now,
+        request_id=request_id,
+        detail=detail,
+    )
+
+
+# --- The worker -------------------------------------------------------------------------
+
+
+@dataclass
+class WorkDone:
+    """What one run of the worker did."""
+
+    checked: int = 0
+    chunks: int = 0
+    imported: int = 0
+    failed: int = 0
+
+
+def work_batches(
+    sessions: sessionmaker[Session],
+    store: UploadStore,
+    *,
+    limits: IngestLimits,
+    clock: Callable[[], datetime],
+    budget_seconds: float = 240.0,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> WorkDone:
+    """Check queued uploads, then import confirmed ones chunk by chunk, until out of time.
+
+    Workers may be many: each claims a batch with SELECT ... FOR UPDATE SKIP LOCKED (on
+    PostgreSQL; SQLite runs one writer at a time anyway). A chunk's transaction re-reads
+    rows_done under that lock and writes the chunk with its new rows_done, so a chunk is
+    imported once however the workers interleave or die. A dry run holds its lock to the
+    end on PostgreSQL; on SQLite it commits every CHECKPOINT_ITEMS items (showing progress),
+    so the web process is not locked out meanwhile.
+    """
+    deadline = monotonic() + budget_seconds
+    done = WorkDone()
+    while monotonic() < deadline:
+        if _check_next(sessions, store, limits, clock, done):
+            continue
+        if not _import_next(sessions, store, limits, clock, done, deadline, monotonic):
+            break
+    return done
+
+
+def _check_next(
+    sessions: sessionmaker[Session],
+    store: UploadStore,
+    limits: IngestLimits,
+    clock: Callable[[], datetime],
+    done: WorkDone,
+) -> bool:
+    with sessions() as session:
+        batch = session.scalar(
+            select(ImportBatch)
+            .where(
+                ImportBatch.status == ImportStatus.UPLOADED,
+                ImportBatch.mapping_json.is_not(None),
+            )
+            .order_by(ImportBatch.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if batch is None:
+            session.rollback()
+            return False
+        creditor = session.get_one(Creditor, batch.creditor_id)
+        checkpoint = None
+        if session.get_bind().dialect.name == "sqlite":
+
+            def checkpoint(count: int) -> None:
+                batch.rows_done = count
+                session.commit()
+
+        try:
+            check_batch(
+                session,
+                store,
+                batch,
+                creditor,
+                max_bytes=limits.max_bytes,
+                now=clock(),
+                checkpoint=checkpoint,
+            )
+            done.checked += 1
+        except Exception as exc:
+            session.rollback()
+            if not isinstance(exc, FileRejected):
+                logger.exception("checking upload %s failed", batch.id)
+            mark_failed(batch, _reason(exc, "the check"), now=clock())
+            done.failed += 1
+        session.commit()
+    return True
+
+
+def _reason(exc: Exception, what: str) -> str:
+    if isinstance(exc, FileRejected):
+        return exc.message
+    return f"{what} stopped unexpectedly; please upload the file again"
+
+
+class _Run:
+    """The items of one batch being imported, read on from where the last chunk ended."""
+
+    def __init__(self, batch_id: int, source: _Source) -> None:
+        self.batch_id = batch_id
+        self.source = source
+        self.items: Iterator[ImportItem] = iter(())
+        self.position: int | None = None
+        self.pending: list[ImportItem] = []
+
+    def seek(self, position: int) -> None:
+        """Continue at item `position`; re-read the file when another worker moved it on."""
+        if self.position == position:
+            return
+        self.close()
+        self.items = self.source.items()
+        self.pending = []
+        for _ in itertools.islice(self.items, position):
+            pass
+        self.position = position
+
+    def take(self, count: int) -> tuple[list[ImportItem], bool]:
+        """The next `count` items, and whether they were the last."""
+        chunk = self.pending + list(
+            itertools.islice(self.items, count - len(self.pending))
+        )
+        self.pending = list(itertools.islice(self.items, 1))
+        self.position = (self.position or 0) + len(chunk)
+        return chunk, not self.pending
+
+    def close(self) -> None:
+        closing = getattr(self.items, "close", None)
+        if closing is not None:
+            closing()
+
+
+def _import_next(
+    sessions: sessionmaker[Session],
+    store: UploadStore,
+    limits: IngestLimits,
+    clock: Callable[[], datetime],
+    done: WorkDone,
+    deadline: float,
+    monotonic: Callable[[], float],
+) -> bool:
+    """Import the oldest confirmed batch chunk by chunk; False when none is waiting."""
+    run: _Run | None = None
+    try:
+        while True:
+            with sessions.begin() as session:
+                query = select(ImportBatch).where(
+                    ImportBatch.status == ImportStatus.IMPORTING
+                )
+                if run is not None:
+                    query = query.where(ImportBatch.id == run.batch_id)
+                batch = session.scalar(
+                    query.order_by(ImportBatch.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                    .execution_options(populate_existing=True)
+                )
+                if batch is None:
+                    return run is not None
+                summary = summary_of(batch)
+                assert summary is not None, "a confirmed batch has its dry run"
+                creditor = session.get_one(Creditor, batch.creditor_id)
+                if run is None:
+                    source = _Source.of(
+                        store,
+                        batch,
+                        creditor,
+                        today=summary.today,
+                        max_bytes=limits.max_bytes,
+                    )
+                    run = _Run(batch.id, source)
+                run.seek(batch.rows_done)
+                chunk, last = run.take(limits.chunk_rows)
+                now = clock()
+                counts = Counts.of(import_chunk(session, creditor, chunk, now=now))
+                batch.rows_done += len(chunk)
+                summary = replace(summary, result=(summary.result or Counts()) + counts)
+                batch.plan_json = summary.to_json()
+                done.chunks += 1
+                if last:
+                    batch.rows_total = batch.rows_done
+                    _finish(session, batch, summary, now)
+                    done.imported += 1
+            if last or monotonic() >= deadline:
+                return True
+    except (IntegrityError, OperationalError):
+        # Another writer got there first, or the database went away: the chunk was rolled
+        # back whole, and the next run takes it again.
+        logger.exception("importing upload %s: chunk rolled back, will retry", _id(run))
+        return False
+    except Exception as exc:
+        if not isinstance(exc, FileRejected):
+            logger.exception("importing upload %s failed", _id(run))
+        if run is not None:
+            _fail_import(sessions, run.batch_id, exc, clock())
+            done.failed += 1
+        return True
+    finally:
+        if run is not None:
+            run.close()
+
+
+def _id(run: _Run | None) -> int | None:
+    return run.batch_id if run else None
+
+
+def _fail_import(
+    sessions: sessionmaker[Session], batch_id: int, exc: Exception, now: datetime
+) -> None:
+    with sessions.begin() as session:
+        batch = session.get_one(ImportBatch, batch_id)
+        if batch.status is not ImportStatus.IMPORTING:
+            return
+        reason = _reason(exc, "the import")
+        done = f"{batch.rows_done} of {batch.rows_total} rows were imported"
+        mark_failed(batch, f"{reason} ({done})", now=now)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a batch has come, for the progress bar."""
+
+    status: ImportStatus
+    phase: str  # mapping, checking, planned, importing, imported, failed, cancelled
+    done: int
+    total: int | None
+
+
+def progress_of(batch: ImportBatch) -> Progress:
+    if needs_mapping(batch):
+        phase = "mapping"
+    elif waiting_for_check(batch):
+        phase = "checking"
+    else:
+        phase = batch.status.value
+    total = batch.rows_total if phase != "checking" else None
+    return Progress(batch.status, phase, batch.rows_done, total)

@@ -1,0 +1,456 @@
+"""Upload pages: the list, the form, column mapping, dry run, confirmation, progress, result.
+
+A batch has one address (`show`) that always shows where it stands, so the creditor can
+leave and come back. Small files are checked and imported in the request; large ones by
+the worker, while the progress page follows them (a small script polls `status`; without
+JavaScript the page refreshes itself).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    send_file,
+    url_for,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import SelectChoice
+
+from app.clock import utcnow
+from app.errors import Conflict, NotFound
+from app.ingest import batches
+from app.ingest.batches import (
+    Confirmed,
+    Progress,
+    Refusal,
+    ReportKind,
+    UploadRefused,
+)
+from app.ingest.errors import FileRejected
+from app.ingest.rows import Field
+from app.models import Creditor, ImportBatch, User
+from app.models.enums import Role
+from app.services import access
+from app.web.auth.login import current_staff, roles_required
+from app.web.db import get_session
+from app.web.uploads.forms import (
+    FIELD_LABELS,
+    REQUIRED_FIELDS,
+    ActionForm,
+    UploadForm,
+    mapping_form,
+)
+from app.web.uploads.wiring import ingest_limits, upload_store
+
+bp = Blueprint("uploads", __name__, url_prefix="/uploads")
+
+UPLOADERS = (Role.ADMIN, Role.SUPERVISOR, Role.CREDITOR)
+# Room for the multipart envelope and the other fields around the file itself.
+FORM_OVERHEAD_BYTES = 64 * 1024
+PHASE_LABELS = {
+    "mapping": _l("Columns to choose"),
+    "checking": _l("Being checked"),
+    "planned": _l("Ready to confirm"),
+    "importing": _l("Importing"),
+    "imported": _l("Imported"),
+    "failed": _l("Failed"),
+    "cancelled": _l("Cancelled"),
+}
+
+
+@bp.record_once
+def _limit_request_size(state: BlueprintSetupState) -> None:
+    """No request body may be much larger than the largest upload."""
+    config = state.app.config
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        config["MAX_CONTENT_LENGTH"] = config["UPLOAD_MAX_BYTES"] + FORM_OVERHEAD_BYTES
+
+
+@bp.context_processor
+def _helpers() -> dict[str, object]:
+    return {
+        "phase_label": lambda phase: str(PHASE_LABELS.get(phase, phase)),
+        "where_label": _where,
+    }
+
+
+@bp.get("/")
+@roles_required(*UPLOADERS)
+def index() -> ResponseReturnValue:
+    staff = current_staff()
+    found = batches.batches_for_user(get_session(), staff)
+    return render_template(
+        "uploads/index.html",
+        batches=[(batch, batches.progress_of(batch)) for batch in found],
+        creditor_names=_creditor_names(staff),
+        refresh=any(_running(batch) for batch in found),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*UPLOADERS)
+def new() -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    form = UploadForm()
+    creditors = access.visible_creditors(db, staff)
+    if staff.is_agency_staff:
+        form.creditor.choices = [SelectChoice(c.id, c.name) for c in creditors]
+    else:
+        del form.creditor
+    if not form.validate_on_submit():
+        return _upload_page(form, 400 if form.is_submitted() else 200)
+    creditor = _chosen_creditor(form, creditors, staff)
+    upload = form.file.data
+    store, limits, now = upload_store(current_app), ingest_limits(current_app), utcnow()
+    batch: ImportBatch | None = None
+    try:
+        batch = batches.receive_upload(
+            db,
+            store,
+            creditor,
+            staff,
+            filename=upload.filename or "",
+            stream=upload.stream,
+            limits=limits,
+            now=now,
+            request_id=g.request_id,
+        )
+        batches.check_or_queue(db, store, batch, creditor, limits=limits, now=now)
+    except UploadRefused as exc:
+        db.rollback()
+        form.file.errors = [_refusal(exc, limits.max_bytes)]
+        return _upload_page(form, 400)
+    except FileRejected as exc:
+        _forget(batch)
+        form.file.errors = [
+            _("We cannot read this file: %(reason)s", reason=exc.message)
+        ]
+        return _upload_page(form, 400)
+    except Exception:
+        _forget(batch)
+        raise
+    db.commit()
+    return redirect(url_for(".show", batch_id=batch.id))
+
+
+def _forget(batch: ImportBatch | None) -> None:
+    """Nothing of a refused upload stays: neither its file nor its batch."""
+    if batch is not None:
+        upload_store(current_app).discard(batch)
+    get_session().rollback()
+
+
+def _upload_page(form: UploadForm, status: int) -> ResponseReturnValue:
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    return render_template("uploads/new.html", form=form, limit=_size(limit)), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    """A body over the limit is refused before it is read; say so on the form."""
+    if not current_user.is_authenticated:
+        return _("The request is too large."), 413
+    form = UploadForm(formdata=None)
+    staff = current_staff()
+    if staff.is_agency_staff:
+        creditors = access.visible_creditors(get_session(), staff)
+        form.creditor.choices = [SelectChoice(c.id, c.name) for c in creditors]
+    else:
+        del form.creditor
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    form.file.errors = [
+        _("The file is larger than %(limit)s, the most we accept.", limit=_size(limit))
+    ]
+    return _upload_page(form, 413)
+
+
+def _chosen_creditor(
+    form: UploadForm, creditors: list[Creditor], staff: User
+) -> Creditor:
+    wanted = form.creditor.data if staff.is_agency_staff else staff.creditor_id
+    found = next((c for c in creditors if c.id == wanted), None)
+    if found is None:
+        raise NotFound("No such creditor")
+    return found
+
+
+def _refusal(exc: UploadRefused, limit: int) -> str:
+    if exc.reason is Refusal.EMPTY:
+        return _("The file is empty. Choose the file with your invoices.")
+    if exc.reason is Refusal.TOO_LARGE:
+        return _(
+            "The file is larger than %(limit)s, the most we accept. "
+            "Split it into smaller files.",
+            limit=_size(limit),
+        )
+    if exc.reason is Refusal.WRONG_TYPE:
+        return _("We accept CSV, Excel (.xlsx) and UBL invoice (.xml) files only.")
+    return _("We cannot read this file: %(reason)s", reason=exc.detail)
+
+
+@bp.get("/<int:batch_id>")
+@roles_required(*UPLOADERS)
+def show(batch_id: int) -> ResponseReturnValue:
+    db = get_session()
+    batch = batches.get_batch_for_user(db, current_staff(), batch_id)
+    progress = batches.progress_of(batch)
+    creditor = db.get_one(Creditor, batch.creditor_id)
+    context = {"batch": batch, "creditor": creditor, "progress": progress}
+    if progress.phase == "mapping":
+        return redirect(url_for(".mapping", batch_id=batch.id))
+    if progress.phase in ("checking", "importing"):
+        return render_template(
+            "uploads/progress.html", **context, text=_progress_text(progress)
+        )
+    summary = batches.summary_of(batch)
+    if progress.phase == "planned":
+        return render_template(
+            "uploads/plan.html",
+            **context,
+            summary=summary,
+            form=ActionForm(),
+            can_remap=batches.can_remap(batch),
+        )
+    if progress.phase == "imported":
+        return render_template(
+            "uploads/result.html",
+            **context,
+            summary=summary,
+            accounts=batches.accounts_of_batch(db, batch),
+        )
+    return render_template("uploads/closed.html", **context, summary=summary)
+
+
+@bp.get("/<int:batch_id>/status")
+@roles_required(*UPLOADERS)
+def status(batch_id: int) -> ResponseReturnValue:
+    """Where the batch stands, for the progress page's script."""
+    batch = batches.get_batch_for_user(get_session(), current_staff(), batch_id)
+    progress = batches.progress_of(batch)
+    body = jsonify(
+        status=progress.status.value,
+        phase=progress.phase,
+        done=progress.done,
+        total=progress.total,
+        text=_progress_text(progress),
+    )
+    return body, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/<int:batch_id>/columns", methods=["GET", "POST"])
+@roles_required(*UPLOADERS)
+def mapping(batch_id: int) -> ResponseReturnValue:
+    db, staff = get_session(), current_staff()
+    batch = batches.get_batch_for_user(db, staff, batch_id)
+    if not batches.can_remap(batch):
+        return redirect(url_for(".show", batch_id=batch.id))
+    store, limits, now = upload_store(current_app), ingest_limits(current_app), utcnow()
+    creditor = db.get_one(Creditor, batch.creditor_id)
+    try:
+        layout = batches.layout_of(store, batch, limits.max_bytes)
+    except FileRejected as exc:
+        return _failed(batch, exc)
+    if layout is None:
+        return redirect(url_for(".show", batch_id=batch.id))
+    form = mapping_form(layout.headers, batches.current_columns(batch, layout))
+    if form.validate_on_submit():
+        columns = {
+            field: str(form[field.value].data)
+            for field in FIELD_LABELS
+            if form[field.value].data
+        }
+        problems = batches.mapping_problems(layout.headers, columns)
+        if not problems.any:
+            batches.choose_mapping(
+                db, store, batch, columns, max_bytes=limits.max_bytes
+            )
+            try:
+                batches.check_or_queue(
+                    db, store, batch, creditor, limits=limits, now=now
+                )
+            except FileRejected as exc:
+                db.rollback()
+                return _failed(batch, exc)
+            db.commit()
+            return redirect(url_for(".show", batch_id=batch.id))
+        _attach_problems(form, problems)
+    status_code = 400 if form.is_submitted() else 200
+    page = render_template(
+        "uploads/mapping.html",
+        batch=batch,
+        form=form,
+        fields=list(FIELD_LABELS),
+        required=REQUIRED_FIELDS,
+        unknown_layout=batches.needs_mapping(batch),
+    )
+    return page, status_code
+
+
+def _attach_problems(form: object, problems: batches.MappingProblems) -> None:
+    for field in problems.missing:
+        if field is Field.AMOUNT:
+            message = _("Choose the column with the amount, or with the line amount.")
+        else:
+            message = _("Choose the column that holds this.")
+        getattr(form, field.value).errors.append(message)
+    for header in problems.repeated:
+        for field in FIELD_LABELS:
+            select = getattr(form, field.value)
+            if select.data == header:
+                select.errors.append(
+                    _(
+                        "The column “%(column)s” is chosen for more than one field.",
+                        column=header,
+                    )
+                )
+    for header in problems.unknown:  # only a tampered form gets here
+        flash(_("The file has no column “%(column)s”.", column=header), "error")
+
+
+def _failed(batch: ImportBatch, exc: FileRejected) -> ResponseReturnValue:
+    batches.mark_failed(batch, exc.message, now=utcnow())
+    get_session().commit()
+    return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/confirm")
+@roles_required(*UPLOADERS)
+def confirm(batch_id: int) -> ResponseReturnValue:
+    db, staff = get_session(), current_staff()
+    batch = batches.get_batch_for_user(db, staff, batch_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    creditor = db.get_one(Creditor, batch.creditor_id)
+    store, limits = upload_store(current_app), ingest_limits(current_app)
+    try:
+        outcome = batches.confirm_batch(
+            db,
+            store,
+            batch,
+            creditor,
+            staff,
+            limits=limits,
+            now=utcnow(),
+            request_id=g.request_id,
+        )
+    except Conflict:
+        db.rollback()
+        flash(_("This upload is no longer waiting for your confirmation."), "info")
+        return redirect(url_for(".show", batch_id=batch_id))
+    except FileRejected as exc:
+        db.rollback()
+        return _failed(batch, exc)
+    db.commit()
+    if outcome is Confirmed.CHECKED_AGAIN:
+        flash(
+            _(
+                "Your accounts changed since this file was checked, so we checked it "
+                "again. Look at the new numbers before you confirm."
+            ),
+            "info",
+        )
+    elif outcome is Confirmed.QUEUED:
+        flash(_("The import has started. You can leave this page and come back."))
+    return redirect(url_for(".show", batch_id=batch.id))
+
+
+@bp.post("/<int:batch_id>/cancel")
+@roles_required(*UPLOADERS)
+def cancel(batch_id: int) -> ResponseReturnValue:
+    db, staff = get_session(), current_staff()
+    batch = batches.get_batch_for_user(db, staff, batch_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        batches.cancel_batch(
+            db,
+            upload_store(current_app),
+            batch,
+            staff,
+            now=utcnow(),
+            request_id=g.request_id,
+        )
+    except Conflict:
+        db.rollback()
+        flash(_("This upload can no longer be cancelled."), "info")
+        return redirect(url_for(".show", batch_id=batch_id))
+    db.commit()
+    flash(_("The upload was cancelled. Nothing was imported."))
+    return redirect(url_for(".index"))
+
+
+@bp.get("/<int:batch_id>/<any(rejected, flagged):kind>.csv")
+@roles_required(*UPLOADERS)
+def report(batch_id: int, kind: str) -> ResponseReturnValue:
+    """The full list of rejected (or flagged) rows, safe to open in a spreadsheet."""
+    batch = batches.get_batch_for_user(get_session(), current_staff(), batch_id)
+    path = upload_store(current_app).report(batch, ReportKind(kind))
+    if not path.is_file():
+        abort(404)
+    stem = batch.filename.rsplit(".", 1)[0] or "upload"
+    return send_file(
+        path,
+        mimetype="text/csv",
+        as_attachment=True,
+        download_name=f"{stem}-{kind}-rows.csv",
+        max_age=0,
+    )
+
+
+def _running(batch: ImportBatch) -> bool:
+    return batches.progress_of(batch).phase in ("checking", "importing")
+
+
+def _creditor_names(staff: User) -> dict[int, str]:
+    if not staff.is_agency_staff:
+        return {}
+    return {c.id: c.name for c in access.visible_creditors(get_session(), staff)}
+
+
+def _progress_text(progress: Progress) -> str:
+    if progress.phase == "checking":
+        if progress.done:
+            return ngettext(
+                "Checking your file: %(num)d row checked so far.",
+                "Checking your file: %(num)d rows checked so far.",
+                progress.done,
+            )
+        return _("Waiting for the check to start.")
+    if progress.phase == "importing" and progress.total:
+        return _(
+            "%(done)s of %(total)s rows imported (%(percent)d%%).",
+            done=format_number(progress.done),
+            total=format_number(progress.total),
+            percent=100 * progress.done // progress.total,
+        )
+    return str(PHASE_LABELS.get(progress.phase, progress.phase))
+
+
+def _where(rows: list[int] | tuple[int, ...], reference: str | None) -> str:
+    if len(rows) == 1:
+        return _("Row %(row)d", row=rows[0])
+    if rows:
+        return _("Rows %(first)d–%(last)d", first=rows[0], last=rows[-1])
+    if reference:
+        return _("Invoice %(ref)s", ref=reference)
+    return _("The document")
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return _("%(num)d bytes", num=count)
