@@ -1,0 +1,69 @@
+"""A Prism mock server generated from Twilio's own OpenAPI document (../shared/specs/).
+
+Prism comes from npm (`.ci/run` installs it into .ci/node). Without it the contract tests are
+skipped with the reason shown, unless VENLIG_REQUIRE_CONTRACT=1 (CI), which makes that an error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRISM = Path(os.environ.get("VENLIG_PRISM", ROOT / ".ci/node/node_modules/.bin/prism"))
+TWILIO_SPEC = ROOT.parent / "shared" / "specs" / "twilio_api_v2010.json"
+REQUIRE_CONTRACT = os.environ.get("VENLIG_REQUIRE_CONTRACT") == "1"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if REQUIRE_CONTRACT and not (PRISM.exists() and TWILIO_SPEC.exists()):
+        raise pytest.UsageError(
+            f"VENLIG_REQUIRE_CONTRACT=1 but Prism ({PRISM}) or the Twilio spec is missing"
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def twilio_mock() -> Iterator[str]:
+    """The base URL of a Prism mock of Twilio's REST API."""
+    if not PRISM.exists():
+        pytest.skip(f"contract tests skipped: no Prism at {PRISM} (see .ci/run)")
+    if not TWILIO_SPEC.exists():
+        pytest.skip(f"contract tests skipped: no Twilio spec at {TWILIO_SPEC}")
+    port = _free_port()
+    server = subprocess.Popen(
+        [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(TWILIO_SPEC)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_listening(port, server)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_until_listening(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("Prism exited before it was ready")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError("Prism did not start within 60 s")
