@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 import phonenumbers
 import pytest
 from flask import Flask
@@ -160,8 +161,8 @@ def demo_debtor(live_server: LiveServer, customer_number: str) -> DemoDebtor:
 def text_the_debtor(live_server: LiveServer, debtor_id: int) -> None:
     """A reminder text with a fresh link, sent through the outbox like the worker does.
 
-    A notice has no account, so contact hours do not hold it back and the test is the same
-    at any time of day.
+    The dispatcher runs as at the next weekday morning, inside contact hours, so the test is
+    the same at any time of day.
     """
     app = live_server.app
     adapters = reminder_adapters(app)
@@ -181,10 +182,22 @@ def text_the_debtor(live_server: LiveServer, debtor_id: int) -> None:
     dispatch_due(
         sessions,
         adapters.sender,
-        now=utcnow(),
+        now=next_weekday_morning(utcnow()),
         rules_for=adapters.rules_for,
         link_for=adapters.link_for,
     )
+
+
+def next_weekday_morning(after: datetime) -> datetime:
+    """10:30 in Copenhagen on the next weekday that is no Danish or Norwegian holiday."""
+    zone = ZoneInfo("Europe/Copenhagen")
+    day = after.astimezone(zone).date() + timedelta(days=1)
+    closed = holidays.country_holidays(
+        "DK", years=day.year
+    ) | holidays.country_holidays("NO", years=day.year)
+    while day.weekday() >= 5 or day in closed:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 30), tzinfo=zone).astimezone(UTC)
 
 
 def follow_sms_link(page: Page, live_server: LiveServer, debtor_id: int) -> str:
