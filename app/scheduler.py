@@ -30,6 +30,8 @@ class Job:
     id: str
     run: Callable[[Flask], object]
     every_seconds: Callable[[Flask], int]
+    # Frequent jobs report at DEBUG, so an idle worker does not fill the terminal.
+    log_level: int = logging.INFO
 
 
 def reminders_tick(app: Flask) -> object:
@@ -92,7 +94,7 @@ JOBS = [
     # Patterns build up over days; every ten ticks is soon enough.
     Job("risk.tick", risk_tick, lambda app: 10 * _tick_seconds(app)),
     # Often, so a confirmed upload starts within seconds; a run that finds nothing is cheap.
-    Job("ingest.tick", ingest_tick, _ingest_seconds),
+    Job("ingest.tick", ingest_tick, _ingest_seconds, logging.DEBUG),
 ]
 
 
@@ -115,7 +117,7 @@ def _logged(app: Flask, job: Job) -> Callable[[], None]:
     def run() -> None:
         with app.app_context():
             try:
-                logger.info("%s: %s", job.id, job.run(app))
+                logger.log(job.log_level, "%s: %s", job.id, job.run(app))
             except Exception:
                 # One failed run must not stop the worker; the next tick starts from the DB.
                 logger.exception("%s failed", job.id)
