@@ -75,6 +75,7 @@ class ChargeOutcome:
     payment_intent_id: str | None
     failure_code: str | None = None
     failure_message: str | None = None
+    amount_minor: int | None = None  # what was taken, when the provider says
 
 
 class PaymentGatewayError(Exception):
@@ -85,3 +86,7 @@ class PaymentGateway(Protocol):
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession: ...
 
     def charge_off_session(self, charge: OffSessionCharge) -> ChargeOutcome: ...
+
+    def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
+        """Where a charge stands now: for reconciling one whose event never arrived."""
+        ...

@@ -21,6 +21,7 @@ from app.models.enums import AccountStatus, InstalmentStatus, PlanStatus
 from app.services.ledger import balance_of
 from app.services.notices import LinkFor, context_for, queue_notice
 from payments.arrangements import rules_of, terms_for
+from payments.events import StripeObject, apply_event
 from payments.gateway import (
     ChargeStatus,
     OffSessionCharge,
@@ -39,6 +40,8 @@ _NOT_CHARGED = (
     AccountStatus.PAID,
     AccountStatus.CLOSED,
 )
+# A charge not confirmed by its event after this long is looked up at the provider.
+CONFIRMATION_WAIT = timedelta(hours=1)
 MAX_ATTEMPTS = 3  # the first charge and two retries
 RETRY_AFTER = timedelta(days=3)
 # An instalment the debtor must act on (authenticate, or pay from a reminder) is missed
@@ -53,6 +56,7 @@ class ChargeRun:
     failed: int = 0
     errors: int = 0
     missed: int = 0
+    reconciled: int = 0
 
 
 def charge_due_instalments(
@@ -72,6 +76,7 @@ def charge_due_instalments(
             continue  # broken by an earlier instalment of this very run
         _charge(session, gateway, plan, instalment, now=now, link_for=link_for, run=run)
     run.missed = mark_overdue_missed(session, now=now)
+    run.reconciled = reconcile_unconfirmed(session, gateway, now=now, link_for=link_for)
     return run
 
 
@@ -186,6 +191,90 @@ def _declined(
         instalment.next_attempt_on = now.date() + RETRY_AFTER
     else:
         miss_instalment(session, plan, instalment, now=now)
+
+
+def reconcile_unconfirmed(
+    session: Session, gateway: PaymentGateway, *, now: datetime, link_for: LinkFor
+) -> int:
+    """Charges whose confirming event never came: ask the provider where they stand.
+
+    A taken payment is posted through the same event code (idempotent by its payment
+    intent, so a late real event changes nothing); a failed one counts as a decline.
+    """
+    stuck = list(
+        session.scalars(
+            select(Instalment)
+            .where(
+                Instalment.status == InstalmentStatus.PROCESSING,
+                Instalment.payment_intent_id.is_not(None),
+                Instalment.last_attempt_at < now - CONFIRMATION_WAIT,
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    settled = 0
+    for instalment in stuck:
+        plan = session.get(PaymentPlan, instalment.plan_id)
+        assert plan is not None
+        settled += _reconcile(session, gateway, plan, instalment, now, link_for)
+    return settled
+
+
+def _reconcile(
+    session: Session,
+    gateway: PaymentGateway,
+    plan: PaymentPlan,
+    instalment: Instalment,
+    now: datetime,
+    link_for: LinkFor,
+) -> int:
+    assert instalment.payment_intent_id is not None
+    try:
+        outcome = gateway.charge_status(instalment.payment_intent_id)
+    except PaymentGatewayError as error:
+        logger.warning("instalment %s not reconciled: %s", instalment.id, error)
+        return 0
+    if outcome.status is ChargeStatus.SUCCEEDED and outcome.amount_minor:
+        apply_event(
+            session,
+            _found_payment(plan, instalment, outcome.amount_minor),
+            now=now,
+            link_for=link_for,
+        )
+        return 1
+    if outcome.status is ChargeStatus.REQUIRES_ACTION:
+        instalment.status = InstalmentStatus.REQUIRES_ACTION
+        _notify(session, plan, instalment, "instalment_confirm", now, link_for)
+        return 1
+    if outcome.status is ChargeStatus.FAILED:
+        _declined(session, plan, instalment, outcome.failure_code, now, link_for)
+        return 1
+    return 0  # still processing at the provider
+
+
+def _found_payment(
+    plan: PaymentPlan, instalment: Instalment, amount: int
+) -> StripeObject:
+    """The payment as its lost `payment_intent.succeeded` event would have told it."""
+    intent_id = instalment.payment_intent_id
+    return {
+        "id": f"reconciled:{intent_id}",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": intent_id,
+                "object": "payment_intent",
+                "status": "succeeded",
+                "amount_received": amount,
+                "currency": plan.currency.lower(),
+                "metadata": {
+                    "account_id": str(plan.account_id),
+                    "plan_id": str(plan.id),
+                    "instalment_id": str(instalment.id),
+                },
+            }
+        },
+    }
 
 
 def mark_overdue_missed(session: Session, *, now: datetime) -> int:

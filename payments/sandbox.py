@@ -144,6 +144,11 @@ class SandboxGateway:
         self.pending_events.append(self._event("payment_intent.succeeded", intent))
         return ChargeOutcome(ChargeStatus.SUCCEEDED, intent_id)
 
+    def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
+        """The sandbox keeps no record: its off-session charges either succeeded at once
+        (with their event in `pending_events`) or failed in the answer itself."""
+        return ChargeOutcome(ChargeStatus.SUCCEEDED, payment_intent_id)
+
     def _declined(self, checkout: SandboxCheckout, code: str) -> SandboxOutcome:
         request = checkout.request
         intent = _intent(

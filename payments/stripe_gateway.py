@@ -108,6 +108,13 @@ class StripeGateway:
             raise self._gateway_error("charge a saved payment method", error) from error
         return _intent_outcome(intent)
 
+    def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
+        intent = self._call(
+            "look up a payment",
+            lambda: self._client.v1.payment_intents.retrieve(payment_intent_id),
+        )
+        return _intent_outcome(intent)
+
     def _setup_session_params(self, request: CheckoutRequest) -> SessionCreateParams:
         params = _common_session_params(request)
         params["mode"] = "setup"
@@ -204,7 +211,9 @@ def _payment_session_params(request: CheckoutRequest) -> SessionCreateParams:
 
 def _intent_outcome(intent: stripe.PaymentIntent) -> ChargeOutcome:
     if intent.status == "succeeded":
-        return ChargeOutcome(ChargeStatus.SUCCEEDED, intent.id)
+        return ChargeOutcome(
+            ChargeStatus.SUCCEEDED, intent.id, amount_minor=intent.amount_received
+        )
     # "requires_confirmation" cannot follow confirm=true; should it, only the debtor can finish.
     if intent.status in ("requires_action", "requires_confirmation"):
         return ChargeOutcome(ChargeStatus.REQUIRES_ACTION, intent.id)

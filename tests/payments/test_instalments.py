@@ -61,6 +61,10 @@ class FakeGateway:
     script: list[ChargeOutcome | PaymentGatewayError] = field(default_factory=list)
     otherwise: ChargeOutcome | PaymentGatewayError = SUCCEEDED
     charges: list[OffSessionCharge] = field(default_factory=list)
+    status_answer: ChargeOutcome = field(
+        default_factory=lambda: ChargeOutcome(ChargeStatus.PROCESSING, "pi_ok")
+    )
+    looked_up: list[str] = field(default_factory=list)
 
     def create_checkout(self, request: CheckoutRequest) -> CheckoutSession:
         raise AssertionError("the charging job never opens a checkout")
@@ -77,6 +81,10 @@ class FakeGateway:
             answer.failure_code,
             answer.failure_message,
         )
+
+    def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
+        self.looked_up.append(payment_intent_id)
+        return self.status_answer
 
     @property
     def keys(self) -> list[str]:
@@ -614,3 +622,58 @@ def test_nothing_is_charged_once_the_balance_is_paid(
     charge(session, gateway, plan.instalments[0].due_on)
     assert gateway.charges == []
     assert plan.status is PlanStatus.COMPLETED
+
+
+def test_a_charge_whose_event_never_came_is_looked_up_and_posted_once(
+    session: Session, account: Account, plan: PaymentPlan
+) -> None:
+    first = plan.instalments[0]
+    gateway = FakeGateway()
+    charge(session, gateway, first.due_on)
+    assert first.status is InstalmentStatus.PROCESSING
+    intent = first.payment_intent_id
+    assert intent is not None
+    gateway.status_answer = ChargeOutcome(
+        ChargeStatus.SUCCEEDED, intent, amount_minor=first.amount_minor
+    )
+    charge(session, gateway, first.due_on)  # same day: too early to look it up
+    assert gateway.looked_up == []
+    charge(session, gateway, first.due_on + timedelta(days=1))
+    assert gateway.looked_up == [intent]
+    assert first.status is InstalmentStatus.PAID
+    assert balance_of(session, account.id) == 120_000 - first.amount_minor
+    # The real event, arriving late after all, changes nothing.
+    late = {
+        "id": "evt_late",
+        "type": "payment_intent.succeeded",
+        "data": {
+            "object": {
+                "id": intent,
+                "object": "payment_intent",
+                "amount_received": first.amount_minor,
+                "currency": "dkk",
+                "metadata": {
+                    "account_id": str(account.id),
+                    "instalment_id": str(first.id),
+                },
+            }
+        },
+    }
+    apply_event(
+        session, late, now=at(first.due_on + timedelta(days=1)), link_for=link_for
+    )
+    assert balance_of(session, account.id) == 120_000 - first.amount_minor
+
+
+def test_a_charge_found_failed_on_lookup_counts_as_a_decline(
+    session: Session, plan: PaymentPlan
+) -> None:
+    first = plan.instalments[0]
+    gateway = FakeGateway()
+    charge(session, gateway, first.due_on)
+    gateway.status_answer = ChargeOutcome(
+        ChargeStatus.FAILED, first.payment_intent_id, "card_declined"
+    )
+    charge(session, gateway, first.due_on + timedelta(days=1))
+    assert first.status is InstalmentStatus.FAILED
+    assert first.next_attempt_on is not None

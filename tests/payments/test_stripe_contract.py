@@ -664,3 +664,19 @@ def test_form_decoding_reports_clashing_names() -> None:
         Problem("customer[id]", "sent both as a value and with nested parameters"),
         Problem("a]b", "malformed parameter name"),
     ]
+
+
+def test_looking_up_a_charge_reads_the_payment_intent(
+    gateway: StripeGateway, fake_stripe: RecordingHttpClient, document: StripeDocument
+) -> None:
+    fake_stripe.replies = [
+        Reply(patch={"status": "succeeded", "amount_received": 4250})
+    ]
+
+    outcome = gateway.charge_status("pi_Lost42")
+
+    assert_conforms(document, fake_stripe.requests)
+    [request] = fake_stripe.requests
+    assert (request.method, request.path) == ("GET", "/v1/payment_intents/pi_Lost42")
+    assert outcome.status is ChargeStatus.SUCCEEDED
+    assert outcome.amount_minor == 4250
