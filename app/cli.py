@@ -93,6 +93,7 @@ def _send_recent_reminders(app: Flask) -> int:
             now=moment.astimezone(UTC),
             rules_for=adapters.rules_for,
             link_for=adapters.link_for,
+            email_sender=adapters.email_sender,
         )
         if result.dispatched.sent:
             return result.dispatched.sent

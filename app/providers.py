@@ -12,6 +12,7 @@ from payments.gateway import PaymentGateway
 from payments.sandbox import SandboxGateway
 from payments.stripe_gateway import StripeGateway
 from reminders.dispatch import LinkFor
+from reminders.email import ConsoleEmailSender, EmailSender, SmtpEmailSender
 from reminders.planner import RulesFor
 from reminders.profiles import ContactRules, effective_rules, profile_for
 from reminders.sms import ConsoleSmsSender, SmsSender, TwilioSmsSender
@@ -24,6 +25,7 @@ class ReminderAdapters:
     sender: SmsSender
     rules_for: RulesFor
     link_for: LinkFor
+    email_sender: EmailSender
 
 
 def sms_sender(app: Flask) -> SmsSender:
@@ -57,8 +59,37 @@ def rules_for(_account: Account | None, debtor: Debtor) -> ContactRules:
 
 def reminder_adapters(app: Flask) -> ReminderAdapters:
     return ReminderAdapters(
-        sender=sms_sender(app), rules_for=rules_for, link_for=portal_link_for(app)
+        sender=sms_sender(app),
+        rules_for=rules_for,
+        link_for=portal_link_for(app),
+        email_sender=email_sender(app),
     )
+
+
+EMAIL_KEY = "venlig.email"
+
+
+def email_sender(app: Flask) -> EmailSender:
+    """The configured e-mail sender, built once per app."""
+    if EMAIL_KEY not in app.extensions:
+        app.extensions[EMAIL_KEY] = _build_email_sender(app)
+    sender: EmailSender = app.extensions[EMAIL_KEY]
+    return sender
+
+
+def _build_email_sender(app: Flask) -> EmailSender:
+    backend = app.config["EMAIL_BACKEND"]
+    if backend == "console":
+        return ConsoleEmailSender()
+    if backend == "smtp":
+        return SmtpEmailSender(
+            host=app.config["SMTP_HOST"],
+            port=int(app.config["SMTP_PORT"]),
+            username=app.config["SMTP_USERNAME"],
+            password=app.config["SMTP_PASSWORD"],
+            from_address=app.config["EMAIL_FROM"],
+        )
+    raise ValueError(f"unknown EMAIL_BACKEND {backend!r}")
 
 
 GATEWAY_KEY = "venlig.payments"

@@ -42,6 +42,7 @@ def reminders_tick(app: Flask) -> object:
         now=utcnow(),
         rules_for=adapters.rules_for,
         link_for=adapters.link_for,
+        email_sender=adapters.email_sender,
     )
 
 

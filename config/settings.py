@@ -37,6 +37,14 @@ class Settings:
     TWILIO_MESSAGING_SERVICE_SID: str = ""
     STRIPE_SECRET_KEY: str = ""
     STRIPE_WEBHOOK_SECRET: str = ""
+    # E-mail, for debtors without a usable mobile number and for receipts: "console" logs them,
+    # "smtp" sends through SMTP_HOST (STARTTLS, or implicit TLS on port 465).
+    EMAIL_BACKEND: str = "console"
+    EMAIL_FROM: str = ""
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str = ""
+    SMTP_PASSWORD: str = ""
     # The dev phone signs its inbound SMS like Twilio does, with this token.
     DEV_TWILIO_AUTH_TOKEN: str = "dev-phone-token"
     # The sandbox gateway signs its events like Stripe does, with this secret.
@@ -108,6 +116,7 @@ class ProductionSettings(Settings):
     LOG_FORMAT: str = "json"
     SMS_BACKEND: str = "twilio"
     PAYMENTS_BACKEND: str = "stripe"
+    EMAIL_BACKEND: str = "smtp"
     SESSION_COOKIE_SECURE: bool = True
     REMEMBER_COOKIE_SECURE: bool = True
     DEV_TOOLS: bool = False
@@ -144,6 +153,7 @@ def _provider_problems(values: dict[str, Any]) -> list[str]:
             "TWILIO_MESSAGING_SERVICE_SID",
         ),
         ("PAYMENTS_BACKEND", "stripe"): ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+        ("EMAIL_BACKEND", "smtp"): ("SMTP_HOST", "EMAIL_FROM"),
     }
     problems = [
         f"VENLIG_{backend} must be {real!r} in production, not {values.get(backend)!r}"

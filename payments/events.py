@@ -340,7 +340,9 @@ def _send_receipt(
         paid_minor=paid_minor,
         balance_minor=balance_of(session, account.id),
     )
-    queue_notice(session, debtor, "receipt", context, link_for=link_for, now=now)
+    queue_notice(
+        session, debtor, "receipt", context, link_for=link_for, now=now, also_email=True
+    )
 
 
 def _plan_saving_method(

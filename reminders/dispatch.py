@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Account, Creditor, Debtor, Message
-from app.models.enums import DecisionOutcome, MessageStatus
+from app.models.enums import Channel, DecisionOutcome, MessageStatus
 from app.services.ledger import balance_of
 from app.services.portal_links import issue_link
 from app.services.texts import TextContext, render_text
 from reminders.decisions import record_decision
+from reminders.email import EmailSender, EmailSendError, compose
 from reminders.planner import RulesFor
 from reminders.policy import AccountStatus as PolicyAccountStatus
 from reminders.policy import Channel as PolicyChannel
@@ -84,6 +85,7 @@ def dispatch_due(
     rules_for: RulesFor,
     link_for: LinkFor,
     limit: int = 200,
+    email_sender: EmailSender | None = None,
 ) -> DispatchResult:
     """Claim due messages in one transaction, then deliver each in its own."""
     with sessions.begin() as session:
@@ -99,6 +101,7 @@ def dispatch_due(
                 rules_for=rules_for,
                 link_for=link_for,
                 result=result,
+                email_sender=email_sender,
             )
     return result
 
@@ -112,6 +115,7 @@ def deliver_one(
     rules_for: RulesFor,
     link_for: LinkFor,
     result: DispatchResult,
+    email_sender: EmailSender | None = None,
 ) -> None:
     """Re-check the policy for one claimed message, then send it or put it back."""
     message = session.get(Message, message_id)
@@ -126,6 +130,18 @@ def deliver_one(
         else _text_decision(message, debtor, rules_for, now)
     )
     if not _allowed_now(session, message, decision, now, result):
+        return
+    if message.channel is Channel.EMAIL:
+        _send_email(
+            session,
+            email_sender,
+            message,
+            account,
+            debtor,
+            now=now,
+            link_for=link_for,
+            result=result,
+        )
         return
     _send(
         session,
@@ -177,9 +193,7 @@ def _text_decision(
             country_code=debtor.country,
             account_status=PolicyAccountStatus.OPEN,
             account_due_on=message.created_at.date(),
-            opted_out=frozenset(
-                {PolicyChannel.SMS} if debtor.sms_opted_out_at is not None else ()
-            ),
+            opted_out=_opted_out(debtor),
             cease_contact=debtor.cease_contact_at is not None
             and message.template_key not in _CONFIRMATIONS,
             phone_unusable=debtor.phone_unusable_reason is not None,
@@ -188,6 +202,15 @@ def _text_decision(
         rules_for(None, debtor),
         now,
     )
+
+
+def _opted_out(debtor: Debtor) -> frozenset[PolicyChannel]:
+    channels = set()
+    if debtor.sms_opted_out_at is not None:
+        channels.add(PolicyChannel.SMS)
+    if debtor.email_opted_out_at is not None:
+        channels.add(PolicyChannel.EMAIL)
+    return frozenset(channels)
 
 
 def _allowed_now(
@@ -256,6 +279,51 @@ def _send(
     message.segments = sent.segments or message.segments
     message.price_minor, message.price_currency = sent.price_minor, sent.price_currency
     message.sent_at = message.status_updated_at = now
+    result.sent += 1
+
+
+def _send_email(
+    session: Session,
+    sender: EmailSender | None,
+    message: Message,
+    account: Account | None,
+    debtor: Debtor,
+    *,
+    now: datetime,
+    link_for: LinkFor,
+    result: DispatchResult,
+) -> None:
+    creditor = session.get(Creditor, debtor.creditor_id)
+    assert creditor is not None
+    text = message.body or render_text(
+        message.template_key,
+        message.language.value,
+        _context(session, creditor, debtor, account, now=now, link_for=link_for),
+    )
+    message.body, message.attempts = text, message.attempts + 1
+    if sender is None:
+        # A worker without e-mail settings must not pretend: the text stays visible as failed.
+        message.status, message.error_code = MessageStatus.FAILED, "no_email_sender"
+        result.failed += 1
+        return
+    email = compose(
+        message.to_address,
+        message.template_key,
+        message.language.value,
+        creditor.name,
+        text,
+    )
+    try:
+        sent = sender.send(email)
+    except EmailSendError as error:
+        message.status, message.error_code = MessageStatus.FAILED, "email_refused"
+        message.status_updated_at = now
+        logger.warning("e-mail %s not sent: %s", message.id, error)
+        result.failed += 1
+        return
+    message.provider_message_id = sent.provider_id[:64]
+    message.status, message.sent_at = MessageStatus.SENT, now
+    message.status_updated_at = now
     result.sent += 1
 
 

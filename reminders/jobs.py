@@ -15,6 +15,7 @@ from reminders.dispatch import (
     dispatch_due,
     mark_stale_sending_unknown,
 )
+from reminders.email import EmailSender
 from reminders.planner import PlanResult, RulesFor, plan_due_steps
 from reminders.sms import SmsSender
 
@@ -37,6 +38,7 @@ def run_tick(
     rules_for: RulesFor,
     link_for: LinkFor,
     dispatch_limit: int = 200,
+    email_sender: EmailSender | None = None,
 ) -> TickResult:
     """One pass of the engine; safe to run from any number of workers at once."""
     with sessions.begin() as session:
@@ -54,6 +56,7 @@ def run_tick(
         rules_for=rules_for,
         link_for=link_for,
         limit=dispatch_limit,
+        email_sender=email_sender,
     )
     logger.info(
         "tick: planned %s, dispatched %s, unknown %s",

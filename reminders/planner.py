@@ -232,7 +232,11 @@ def _record(
 
 def _channel_for(step: Step, debtor: Debtor) -> Channel | None:
     """SMS when the debtor has a usable mobile number, else e-mail when known."""
-    if step.channel is Channel.SMS and debtor.phone_e164:
+    if (
+        step.channel is Channel.SMS
+        and debtor.phone_e164
+        and not debtor.phone_unusable_reason
+    ):
         return Channel.SMS
     return Channel.EMAIL if debtor.email else None
 

@@ -16,6 +16,8 @@ GOOD_PRODUCTION = {
     "VENLIG_TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
     "VENLIG_STRIPE_SECRET_KEY": "sk_live_x",
     "VENLIG_STRIPE_WEBHOOK_SECRET": "whsec_x",
+    "VENLIG_SMTP_HOST": "smtp.example.org",
+    "VENLIG_EMAIL_FROM": "reminders@venlig.example",
 }
 
 

@@ -31,6 +31,14 @@ def may_text(debtor: Debtor) -> bool:
     )
 
 
+def may_email(debtor: Debtor) -> bool:
+    return bool(
+        debtor.email
+        and debtor.email_opted_out_at is None
+        and debtor.cease_contact_at is None
+    )
+
+
 def queue_notice(
     session: Session,
     debtor: Debtor,
@@ -39,10 +47,35 @@ def queue_notice(
     *,
     link_for: LinkFor,
     now: datetime,
+    also_email: bool = False,
 ) -> Message | None:
-    """Queue one text for `debtor` with a fresh portal link; None when we may not text."""
-    if not may_text(debtor):
-        return None
+    """Queue one text for `debtor` with a fresh portal link; None when we may not text.
+
+    A debtor we cannot text gets it by e-mail when we know the address; `also_email` sends
+    both (a receipt is worth keeping in one's inbox).
+    """
+    channels = [Channel.SMS] if may_text(debtor) else []
+    if may_email(debtor) and (also_email or not channels):
+        channels.append(Channel.EMAIL)
+    queued = [
+        _queue(
+            session, debtor, template_key, context, channel, link_for=link_for, now=now
+        )
+        for channel in channels
+    ]
+    return queued[0] if queued else None
+
+
+def _queue(
+    session: Session,
+    debtor: Debtor,
+    template_key: str,
+    context: TextContext,
+    channel: Channel,
+    *,
+    link_for: LinkFor,
+    now: datetime,
+) -> Message:
     creditor = session.get(Creditor, debtor.creditor_id)
     assert creditor is not None
     link = link_for(issue_link(session, debtor, now=now))
@@ -55,10 +88,11 @@ def queue_notice(
         debtor_id=debtor.id,
         account_id=None,
         step_id=None,
-        channel=Channel.SMS,
+        channel=channel,
         template_key=template_key,
         language=Language(debtor.language),
-        to_address=debtor.phone_e164 or "",
+        to_address=(debtor.phone_e164 if channel is Channel.SMS else debtor.email)
+        or "",
         body=body,
         status=MessageStatus.QUEUED,
         not_before=now,
