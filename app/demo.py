@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationFailed
-from app.models import Account, Creditor, Debtor, PlanRules
+from app.models import (
+    Account,
+    CannedResponse,
+    ChatAgent,
+    Creditor,
+    Debtor,
+    PlanRules,
+)
 from app.models.enums import (
     AccountStatus,
     Language,
@@ -282,8 +289,75 @@ def seed_demo(session: Session, *, now: datetime) -> int:
             creditor_id=creditor.id,
         )
         created += _ensure_debtors(session, spec, creditor, now)
+        created += _ensure_chat_desk(session, spec, creditor)
+    created += _ensure_canned_responses(session, now)
     session.flush()
     return created
+
+
+# The agent who answers each demo creditor's chats.
+CHAT_AGENTS = {"DK": "agent.dk@venlig.test", "NO": "agent.no@venlig.test"}
+CANNED_RESPONSES = (
+    (
+        Language.DA,
+        "Velkommen",
+        "Hej {first_name}. Tak fordi du skrev. Jeg kigger på din sag nu.",
+    ),
+    (
+        Language.DA,
+        "Saldo og link",
+        "Du skylder i alt {balance}. Du kan betale eller dele beløbet op her: {link}",
+    ),
+    (
+        Language.NB,
+        "Velkommen",
+        "Hei {first_name}. Takk for at du skrev. Jeg ser på saken din nå.",
+    ),
+    (
+        Language.NB,
+        "Saldo og lenke",
+        "Du skylder totalt {balance}. Du kan betale eller dele opp beløpet her: {link}",
+    ),
+    (
+        Language.EN,
+        "Welcome",
+        "Hi {first_name}. Thank you for writing. I am looking at your case now.",
+    ),
+    (
+        Language.EN,
+        "Balance and link",
+        "You owe {balance} in total. You can pay or split the amount here: {link}",
+    ),
+)
+
+
+def _ensure_chat_desk(session: Session, spec: DemoCreditor, creditor: Creditor) -> int:
+    agent = find_user_by_email(session, CHAT_AGENTS[spec.country])
+    if agent is None or session.scalar(
+        select(ChatAgent.id).where(
+            ChatAgent.user_id == agent.id, ChatAgent.creditor_id == creditor.id
+        )
+    ):
+        return 0
+    session.add(ChatAgent(user_id=agent.id, creditor_id=creditor.id))
+    return 1
+
+
+def _ensure_canned_responses(session: Session, now: datetime) -> int:
+    if session.scalar(select(func.count()).select_from(CannedResponse)):
+        return 0
+    for language, title, body in CANNED_RESPONSES:
+        session.add(
+            CannedResponse(
+                language=language,
+                title=title,
+                body=body,
+                is_active=True,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return len(CANNED_RESPONSES)
 
 
 def _ensure_staff(

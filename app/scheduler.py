@@ -10,11 +10,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from app.chat.actions import notify_unseen_replies
+from app.chat.assignment import assign_waiting
 from app.clock import utcnow
 from app.ingest.batches import work_batches
 from app.providers import payment_gateway, portal_link_for, reminder_adapters
 from app.risk.behaviour import detect_behaviour
 from app.web.db import get_sessionmaker
+from app.web.live.wiring import chat_adapters
 from app.web.uploads.wiring import ingest_limits, upload_store
 from app.web.webhooks.stripe import deliver_events
 from payments.arrangements import review_promises
@@ -81,6 +84,15 @@ def ingest_tick(app: Flask) -> object:
     )
 
 
+def chat_tick(app: Flask) -> object:
+    """Hand waiting chats to agents who came online; text debtors who left before a reply."""
+    adapters, now = chat_adapters(app), utcnow()
+    with get_sessionmaker(app).begin() as session:
+        assigned = assign_waiting(session, now=now, notifier=adapters.notifier)
+        texted = notify_unseen_replies(session, now=now, adapters=adapters)
+    return {"assigned": assigned, "texted": texted}
+
+
 def _tick_seconds(app: Flask) -> int:
     return int(app.config["WORKER_TICK_SECONDS"])
 
@@ -96,6 +108,8 @@ JOBS = [
     Job("risk.tick", risk_tick, lambda app: 10 * _tick_seconds(app)),
     # Often, so a confirmed upload starts within seconds; a run that finds nothing is cheap.
     Job("ingest.tick", ingest_tick, _ingest_seconds, logging.DEBUG),
+    # A reply the debtor's page never showed is texted about after a minute or so.
+    Job("chat.tick", chat_tick, lambda _app: 30, logging.DEBUG),
 ]
 
 

@@ -63,6 +63,12 @@ class Settings:
     INGEST_TICK_SECONDS: int = 5
     # A verified debtor stays signed in to the portal this long without activity.
     PORTAL_SESSION_MINUTES: int = 30
+    # Live chat: "auto" (LISTEN/NOTIFY on PostgreSQL, else polling), "postgres" or
+    # "polling"; how often a polling follower looks again; how long one event stream stays
+    # open before the browser reconnects (it resumes after the last message it has).
+    CHAT_NOTIFIER: str = "auto"
+    CHAT_POLL_MILLISECONDS: int = 500
+    CHAT_STREAM_SECONDS: int = 25
     # Verification attempts per link and per address; the link also locks after 5 failures.
     PORTAL_VERIFY_RATE_LIMIT: str = "10 per minute"
     RATELIMIT_STORAGE_URI: str = "memory://"

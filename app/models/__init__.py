@@ -3,7 +3,16 @@
 from app.db import Base
 from app.models.account import Account, LedgerEntry
 from app.models.audit import AuditEvent
-from app.models.conversation import ChatMessage, Conversation
+from app.models.conversation import (
+    AgentPresence,
+    CannedResponse,
+    ChatAgent,
+    ChatDesk,
+    ChatMessage,
+    Conversation,
+    ConversationAssignment,
+    DebtorNote,
+)
 from app.models.creditor import Creditor, PlanRules
 from app.models.debtor import Debtor
 from app.models.ingest import ApiIdempotency, ApiKey, ImportBatch, SavedMapping
@@ -20,15 +29,21 @@ metadata = Base.metadata
 
 __all__ = [
     "Account",
+    "AgentPresence",
     "ApiIdempotency",
     "ApiKey",
     "AuditEvent",
+    "CannedResponse",
+    "ChatAgent",
+    "ChatDesk",
     "ChatMessage",
     "CheckoutAttempt",
     "ContactDecision",
     "Conversation",
+    "ConversationAssignment",
     "Creditor",
     "Debtor",
+    "DebtorNote",
     "ImportBatch",
     "InboundMessage",
     "Instalment",

@@ -158,3 +158,22 @@ class ImportStatus(enum.StrEnum):
     IMPORTED = "imported"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class ConversationOutcome(enum.StrEnum):
+    """How an agent closed a conversation."""
+
+    RESOLVED = "resolved"
+    PROMISE = "promise"
+    PLAN = "plan"
+    DISPUTE = "dispute"
+    CALLBACK = "callback"
+    NO_ANSWER = "no_answer"
+
+
+class AssignmentKind(enum.StrEnum):
+    """How a conversation came to an agent (or left one)."""
+
+    TAKE = "take"
+    ROUND_ROBIN = "round_robin"
+    REASSIGN = "reassign"

@@ -92,3 +92,11 @@ def _money(amount_minor: int | None, currency: str | None, locale: str) -> str |
 
 def template_keys() -> list[str]:
     return sorted(p.stem for p in (TEMPLATES / "en").glob("*.txt"))
+
+
+def template_source(template_key: str, language: str) -> str | None:
+    """The unrendered text of `template_key` in `language`, or None when it has none."""
+    if language not in LANGUAGES or not template_key.isidentifier():
+        return None
+    path = TEMPLATES / language / f"{template_key}.txt"
+    return path.read_text(encoding="utf-8") if path.is_file() else None

@@ -10,9 +10,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.web import errors
+from app.web.agent import bp as agent_bp
 from app.web.api import register_api
 from app.web.auth import bp as auth_bp
 from app.web.auth.login import init_login
+from app.web.creditor import bp as creditor_bp
 from app.web.devphone import bp as devphone_bp
 from app.web.extensions import babel, csrf, limiter
 from app.web.i18n import register_i18n, select_locale
@@ -50,7 +52,9 @@ def register_web(app: Flask) -> None:
         records_bp,
         risk_bp,
         uploads_bp,
+        creditor_bp,
         portal_bp,
+        agent_bp,
         webhooks_bp,
     ):
         app.register_blueprint(blueprint)

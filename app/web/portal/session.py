@@ -19,14 +19,26 @@ from app.web.db import get_session
 LINK = "portal_link"
 VERIFIED = "portal_verified"
 SEEN = "portal_seen"
+TARGET = "portal_target"
 
 
-def begin(link: PortalLink, debtor: Debtor) -> None:
-    """A link was opened: forget any earlier debtor's session on this browser."""
+def begin(link: PortalLink, debtor: Debtor, *, target: str | None = None) -> None:
+    """A link was opened: forget any earlier debtor's session on this browser.
+
+    `target` "chat" (the link in an SMS about a chat answer) lands on the chat after
+    verification instead of the overview.
+    """
     language = session.get("lang") or debtor.language.value
     session.clear()
     session["lang"] = language
     session[LINK] = link.id
+    if target == "chat":
+        session[TARGET] = target
+
+
+def target() -> str | None:
+    value = session.get(TARGET)
+    return str(value) if value else None
 
 
 def opened_link() -> PortalLink | None:

@@ -17,8 +17,10 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask.typing import ResponseReturnValue
@@ -79,6 +81,16 @@ FREQUENCY_LABELS = {
 }
 
 
+_OWN_PERSON_LINK = ("portal.talk_to_person", "portal.overview")
+
+
+@bp.context_processor
+def _talk_to_person() -> dict[str, str | None]:
+    """Every verified page offers a person (the overview has its own link, the chat is it)."""
+    shown = "portal_debtor" in g and request.endpoint not in _OWN_PERSON_LINK
+    return {"talk_to_person_url": url_for("portal.talk_to_person") if shown else None}
+
+
 @bp.after_request
 def _private(response: Response) -> Response:
     # Personal pages: never cached, never leaking the URL to another site.
@@ -108,6 +120,7 @@ def verified(
             if portal.opened_link() is None:
                 return render_template("portal/expired.html"), 401
             return redirect(url_for("portal.verify_page"))
+        g.portal_debtor = debtor
         return view(debtor, *args, **kwargs)
 
     return wrapper
@@ -124,7 +137,7 @@ def open_link(token: str) -> ResponseReturnValue:
         return render_template("portal/expired.html"), 404
     debtor = get_session().get(Debtor, link.debtor_id)
     assert debtor is not None
-    portal.begin(link, debtor)
+    portal.begin(link, debtor, target=request.args.get("to"))
     return redirect(url_for("portal.verify_page"), 303)
 
 
@@ -160,7 +173,8 @@ def verify_submit() -> ResponseReturnValue:
     db.commit()
     if result is Verification.VERIFIED:
         portal.mark_verified(link)
-        return redirect(url_for("portal.overview"), 303)
+        landing = "portal.talk_to_person" if portal.target() == "chat" else None
+        return redirect(url_for(landing or "portal.overview"), 303)
     if result is Verification.WRONG:
         form.answer.errors = [
             _("That does not match what we have. Please check and try again.")
@@ -242,7 +256,9 @@ def pay(debtor: Debtor, account_id: int) -> ResponseReturnValue:
 @bp.get("/accounts/<int:account_id>/plan")
 @verified
 def plan_page(debtor: Debtor, account_id: int) -> ResponseReturnValue:
-    return _plan_form(debtor, _own_account(debtor, account_id), PlanForm())
+    # An agent's plan offer links here with its terms chosen.
+    form = PlanForm(choice=request.args.get("choice"))
+    return _plan_form(debtor, _own_account(debtor, account_id), form)
 
 
 @bp.post("/accounts/<int:account_id>/plan")
@@ -488,12 +504,6 @@ def breathing_space_submit(debtor: Debtor) -> ResponseReturnValue:
 def _breathing_form(debtor: Debtor, form: BreathingSpaceForm) -> ResponseReturnValue:
     days = arrangements.rules_of(get_session(), debtor.creditor_id).breathing_space_days
     return render_template("portal/breathing_space.html", form=form, days=days)
-
-
-@bp.get("/help")
-@verified
-def talk_to_person(debtor: Debtor) -> ResponseReturnValue:
-    return render_template("portal/help.html", creditor=portal.creditor_of(debtor))
 
 
 # --- helpers -------------------------------------------------------------------------------

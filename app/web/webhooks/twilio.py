@@ -10,12 +10,15 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from app.chat.actions import sms_lands
 from app.clock import utcnow
 from app.models import Debtor
 from app.models.enums import SignalSource
 from app.risk.actions import record_risk
 from app.web.db import get_session
-from reminders.inbound import receive_sms
+from app.web.live.wiring import chat_adapters
+from reminders.inbound import InboundResult, receive_sms
+from reminders.keywords import Keyword
 
 
 def auth_token() -> str:
@@ -45,15 +48,33 @@ def _risk_from_sms(session: Session, debtor: Debtor, text: str, now: datetime) -
 
 def handle_inbound(params: Mapping[str, str]) -> str:
     """Record and act on one inbound SMS; answer with empty TwiML (replies go via the outbox)."""
-    session = get_session()
-    receive_sms(
+    session, now = get_session(), utcnow()
+    result = receive_sms(
         session,
         from_number=params.get("From", ""),
         to_number=params.get("To", ""),
         body=params.get("Body", ""),
         provider_message_id=params["MessageSid"],
-        now=utcnow(),
+        now=now,
         risk_hook=_risk_from_sms,
     )
+    _into_chat(session, result, now)
     session.commit()
     return str(MessagingResponse())
+
+
+def _into_chat(session: Session, result: InboundResult, now: datetime) -> None:
+    """Free text from a debtor joins their open chat; asking for a person opens one."""
+    debtor_id = result.inbound.debtor_id
+    if result.duplicate or result.keyword is not Keyword.NONE or debtor_id is None:
+        return
+    debtor = session.get(Debtor, debtor_id)
+    assert debtor is not None
+    sms_lands(
+        session,
+        result.inbound,
+        debtor,
+        wants_person=result.wants_person,
+        now=now,
+        adapters=chat_adapters(current_app),
+    )

@@ -1,0 +1,208 @@
+"""Forms of the creditor's sequence editor and settings page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from app.models.enums import Channel, StepAction, StepOffsetFrom, VerificationFactor
+from app.services.creditor_settings import (
+    BOUNDS,
+    EMAIL_MAX,
+    MAX_MIN_INSTALMENT_MAJOR,
+    SENDER_NAME_MAX,
+)
+from reminders.editing import MAX_DAY_OFFSET, SEQUENCE_TEMPLATES
+
+TEMPLATE_LABELS = {
+    "friendly": _l("Friendly heads-up"),
+    "reminder": _l("Reminder"),
+    "plan_offer": _l("Offer of an instalment plan"),
+    "last_notice": _l("Last friendly notice"),
+    "firm_notice": _l("Firm notice: mentions debt collection"),
+}
+OFFSET_LABELS = {
+    StepOffsetFrom.DUE_DATE: _l("after the due date"),
+    StepOffsetFrom.PREVIOUS_STEP: _l("after the step before"),
+}
+CHANNEL_LABELS = {
+    Channel.SMS: _l("SMS (e-mail when the debtor has no mobile number)"),
+    Channel.EMAIL: _l("E-mail"),
+}
+ACTION_LABELS = {
+    StepAction.SEND: _l("Send the text"),
+    StepAction.HAND_TO_AGENT: _l("Hand the account to an agent's queue (no text)"),
+}
+FACTOR_LABELS = {
+    VerificationFactor.BIRTH_DATE: _l("Date of birth"),
+    VerificationFactor.POSTCODE: _l("Postcode"),
+    VerificationFactor.REFERENCE: _l("Invoice number"),
+}
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class AmountField(DecimalField):
+    """An amount typed the Danish or Norwegian way too: 1.250,50, 1 250,50 or 1250.50."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata([_plain_number(v) for v in valuelist])
+
+
+def _plain_number(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    value = "".join(value.split())  # spaces, also no-break ones, group digits
+    if "," in value:
+        value = value.replace(".", "").replace(",", ".")
+    return value
+
+
+class StepForm(FlaskForm):
+    day_offset = IntegerField(
+        _l("Days"),
+        validators=[
+            InputRequired(_l("Enter a number of days.")),
+            NumberRange(0, MAX_DAY_OFFSET, _l("Enter 0 to %(max)s days.")),
+        ],
+        render_kw={"inputmode": "numeric", "min": 0, "max": MAX_DAY_OFFSET},
+    )
+    offset_from = SelectField(
+        _l("Counted"),
+        choices=[SelectChoice(k.value, v) for k, v in OFFSET_LABELS.items()],
+    )
+    action = SelectField(
+        _l("What happens"),
+        choices=[SelectChoice(k.value, v) for k, v in ACTION_LABELS.items()],
+    )
+    template_key = SelectField(
+        _l("Text"),
+        choices=[SelectChoice("", _l("No text (for a hand-over to an agent)"))]
+        + [SelectChoice(key, TEMPLATE_LABELS[key]) for key in SEQUENCE_TEMPLATES],
+    )
+    channel = SelectField(
+        _l("Channel"),
+        choices=[SelectChoice(k.value, v) for k, v in CHANNEL_LABELS.items()],
+    )
+    # Only supervisors see this; it is removed from the form for everyone else.
+    allow_firm_tone = BooleanField(
+        _l("I have read this text and allow its firm tone for this creditor")
+    )
+
+    def validate_template_key(self, field: SelectField) -> None:
+        if self.action.data == StepAction.SEND.value and not field.data:
+            raise ValidationError(_l("Choose the text this step sends."))
+
+
+class ActionForm(FlaskForm):
+    """Move or remove: nothing but the CSRF token."""
+
+
+class SettingsForm(FlaskForm):
+    show_amount_in_sms = BooleanField(_l("Show the amount owed in the texts"))
+    sms_sender_name = StringField(
+        _l("Sender name"),
+        # Checked in full by the settings service, which explains the rule.
+        validators=[Optional()],
+        filters=[_strip],
+        render_kw={"maxlength": SENDER_NAME_MAX, "autocomplete": "off"},
+    )
+    verification_factor = RadioField(
+        _l("How debtors confirm who they are"),
+        choices=[SelectChoice(k.value, v) for k, v in FACTOR_LABELS.items()],
+        validators=[InputRequired(_l("Choose one."))],
+    )
+    support_phone = StringField(
+        _l("Support phone number"),
+        validators=[Optional(), Length(max=20)],
+        filters=[_strip],
+        render_kw={"autocomplete": "tel", "inputmode": "tel"},
+    )
+    support_email = StringField(
+        _l("Support e-mail address"),
+        validators=[Optional(), Length(max=EMAIL_MAX)],
+        filters=[_strip],
+        render_kw={"autocomplete": "email", "inputmode": "email"},
+    )
+    max_instalments = IntegerField(
+        _l("Most instalments in a plan"),
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(*BOUNDS["max_instalments"], _l("Enter %(min)s to %(max)s.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    min_instalment = AmountField(
+        _l("Smallest instalment"),
+        validators=[
+            InputRequired(_l("Enter an amount.")),
+            NumberRange(0, MAX_MIN_INSTALMENT_MAJOR, _l("Enter 0 to %(max)s.")),
+        ],
+        render_kw={"inputmode": "decimal"},
+    )
+    first_payment_within_days = IntegerField(
+        _l("First payment within (days)"),
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(
+                *BOUNDS["first_payment_within_days"], _l("Enter %(min)s to %(max)s.")
+            ),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    allow_monthly = BooleanField(_l("Monthly"))
+    allow_fortnightly = BooleanField(_l("Every two weeks"))
+    allow_weekly = BooleanField(_l("Weekly"))
+    payday_day_of_month = IntegerField(
+        _l("Payday (day of the month)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                *BOUNDS["payday_day_of_month"], _l("Enter %(min)s to %(max)s.")
+            ),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    grace_moves_missed_instalment = BooleanField(
+        _l(
+            "Move a missed instalment to the end of the plan once, instead of counting it"
+        )
+    )
+    promise_max_days = IntegerField(
+        _l("Latest date a debtor may promise to pay (days ahead)"),
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(*BOUNDS["promise_max_days"], _l("Enter %(min)s to %(max)s.")),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )
+    breathing_space_days = IntegerField(
+        _l("Breathing space (days)"),
+        validators=[
+            InputRequired(_l("Enter a number.")),
+            NumberRange(
+                *BOUNDS["breathing_space_days"], _l("Enter %(min)s to %(max)s.")
+            ),
+        ],
+        render_kw={"inputmode": "numeric"},
+    )

@@ -1,0 +1,624 @@
+"""The creditor portal's reminder pages: the sequence editor and the creditor's settings.
+
+A creditor's users edit their own creditor; agency admins and supervisors pick the creditor
+on the page (`?creditor=ID`). Every change is audited; a refused change changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
+from flask import render_template as render
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.errors import NotFound, ValidationFailed
+from app.models import Creditor, Debtor, Sequence, Step, User
+from app.models.enums import (
+    Channel,
+    Role,
+    StepAction,
+    StepOffsetFrom,
+    VerificationFactor,
+)
+from app.providers import portal_link_for
+from app.services import access, audit, creditor_settings
+from app.services.formatting import minor_unit_exponent
+from app.services.texts import LANGUAGES
+from app.web.auth.login import current_staff, roles_required
+from app.web.creditor.forms import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    OFFSET_LABELS,
+    TEMPLATE_LABELS,
+    ActionForm,
+    SettingsForm,
+    StepForm,
+)
+from app.web.db import get_session
+from app.web.i18n import LANGUAGE_NAMES
+from reminders import editing
+from reminders.editing import Issue, Problem, SequenceInvalid, StepDraft
+from reminders.sequences import ensure_default_sequence
+
+bp = Blueprint("creditor", __name__, url_prefix="/creditor")
+
+EDITORS = (Role.ADMIN, Role.SUPERVISOR, Role.CREDITOR)
+PREVIEW_DEBTORS = 100  # the debtors offered for the preview, by name
+TONE_LABELS = {
+    "all-caps": _l("Capitals read as shouting; write the words in normal case."),
+    "exclamation": _l("Repeated ! or ?! reads as alarm; use one ! at most."),
+    "threat": _l(
+        "Naming courts, bailiffs, police or legal steps reads as a threat; "
+        "link to the facts instead."
+    ),
+    "consequence": _l(
+        "“We will” plus a consequence reads as a threat; say neutrally what may "
+        "happen and by when."
+    ),
+    "pressure": _l(
+        "Pressure to act at once makes people stop reading; give a date and the "
+        "options instead."
+    ),
+    "shaming": _l(
+        "Judging the reader makes people stop engaging; describe the debt, not the "
+        "person."
+    ),
+}
+SETTINGS_ERRORS = {
+    "out_of_range": _l("This is outside what we accept."),
+    "none_allowed": _l("Allow at least one frequency."),
+    "invalid": _l("This is not valid."),
+}
+FIELD_ERRORS = {
+    "sms_sender_name": _l(
+        "Use up to 11 letters (A-Z), digits or single spaces, with at least one letter."
+    ),
+    "support_email": _l("Enter an e-mail address like name@example.com."),
+    "support_phone": _l("Enter a phone number, e.g. +45 70 20 10 30."),
+}
+
+
+@bp.context_processor
+def _labels() -> dict[str, object]:
+    return {
+        "template_label": lambda key: TEMPLATE_LABELS.get(key, key),
+        "offset_label": lambda value: OFFSET_LABELS[StepOffsetFrom(value)],
+        "channel_label": lambda value: CHANNEL_LABELS[Channel(value)],
+        "action_label": lambda value: ACTION_LABELS[StepAction(value)],
+        "tone_label": lambda rule: TONE_LABELS.get(rule, rule),
+        "language_list": _language_list,
+        "when_label": _when,
+    }
+
+
+def _when(step: Step) -> str:
+    if step.offset_from is StepOffsetFrom.PREVIOUS_STEP:
+        return ngettext(
+            "%(num)d day after the step before",
+            "%(num)d days after the step before",
+            step.day_offset,
+        )
+    return ngettext(
+        "%(num)d day after the due date",
+        "%(num)d days after the due date",
+        step.day_offset,
+    )
+
+
+# The sequence editor
+
+
+@bp.get("/sequence")
+@roles_required(*EDITORS)
+def sequence() -> ResponseReturnValue:
+    creditor = _chosen_creditor(request.args.get("creditor", type=int))
+    if creditor is None:
+        return _choose("creditor.sequence")
+    return _sequence_page(creditor, debtor_id=request.args.get("debtor", type=int))
+
+
+@bp.post("/sequence/steps")
+@roles_required(*EDITORS)
+def add_step() -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    creditor = _chosen_creditor(request.args.get("creditor", type=int))
+    if creditor is None:
+        raise NotFound("No such creditor")
+    form = _step_form(staff, prefix="new")
+    if not form.validate_on_submit():
+        return _sequence_page(creditor, add_form=form, status=400)
+    sequence = ensure_default_sequence(db, creditor, now=utcnow())
+    try:
+        step = editing.add_step(
+            db, sequence, _draft(form), actor=staff, allow_firm_tone=_allow(form)
+        )
+    except SequenceInvalid as refused:
+        db.rollback()
+        _attach(form, refused.problems)
+        return _sequence_page(
+            creditor, add_form=form, problems=refused.problems, status=400
+        )
+    _audit(staff, "sequence_step_added", step, creditor, _describe(step))
+    db.commit()
+    flash(_("Step added."))
+    return _back(creditor)
+
+
+@bp.post("/sequence/steps/<int:step_id>")
+@roles_required(*EDITORS)
+def update_step(step_id: int) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    step, creditor = _step(step_id)
+    form = _step_form(staff, prefix=f"step-{step.id}")
+    forms = {step.id: form}
+    if not form.validate_on_submit():
+        return _sequence_page(creditor, edit_forms=forms, status=400)
+    allow = _allow(form) if _may_allow(staff) else None
+    try:
+        editing.update_step(db, step, _draft(form), actor=staff, allow_firm_tone=allow)
+    except SequenceInvalid as refused:
+        db.rollback()
+        _attach(form, refused.problems)
+        return _sequence_page(
+            creditor, edit_forms=forms, problems=refused.problems, status=400
+        )
+    _audit(staff, "sequence_step_changed", step, creditor, _describe(step))
+    db.commit()
+    flash(_("Step saved."))
+    return _back(creditor)
+
+
+@bp.post("/sequence/steps/<int:step_id>/move")
+@roles_required(*EDITORS)
+def move_step(step_id: int) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    step, creditor = _step(step_id)
+    direction = request.form.get("direction")
+    if not ActionForm().validate_on_submit() or direction not in ("up", "down"):
+        abort(400)
+    way: Literal["up", "down"] = "up" if direction == "up" else "down"
+    try:
+        moved = editing.move_step(db, step, way)
+    except SequenceInvalid as refused:
+        db.rollback()
+        return _sequence_page(creditor, problems=refused.problems, status=400)
+    if moved:
+        _audit(staff, "sequence_step_moved", step, creditor, way)
+        db.commit()
+        flash(_("Step moved."))
+    return _back(creditor, anchor=f"step-{step.id}")
+
+
+@bp.post("/sequence/steps/<int:step_id>/remove")
+@roles_required(*EDITORS)
+def remove_step(step_id: int) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    step, creditor = _step(step_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    described = _describe(step)
+    try:
+        removal = editing.remove_step(db, step, now=utcnow())
+    except SequenceInvalid as refused:
+        db.rollback()
+        return _sequence_page(creditor, problems=refused.problems, status=400)
+    _audit(staff, f"sequence_step_{removal.value}", step, creditor, described)
+    db.commit()
+    if removal is editing.Removal.RETIRED:
+        flash(
+            _("Step removed. The texts it already sent stay in each debtor's history.")
+        )
+    else:
+        flash(_("Step removed."))
+    return _back(creditor)
+
+
+def _sequence_page(
+    creditor: Creditor,
+    *,
+    debtor_id: int | None = None,
+    add_form: StepForm | None = None,
+    edit_forms: Mapping[int, StepForm] | None = None,
+    problems: Iterable[Problem] = (),
+    status: int = 200,
+) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    debtor_id = debtor_id or request.form.get("debtor", type=int)
+    sequence = ensure_default_sequence(db, creditor, now=utcnow())
+    steps = editing.live_steps(sequence)
+    debtors = _preview_debtors(creditor)
+    debtor = _preview_debtor(creditor, debtors, debtor_id)
+    link = portal_link_for(current_app)(editing.PREVIEW_TOKEN)
+    context = editing.preview_context(db, creditor, debtor, link=link)
+    if debtor is not None:
+        _audit_preview(staff, debtor)
+    edit_forms = dict(edit_forms or {})
+    open_step = next(iter(edit_forms), None)
+    for step in steps:
+        if step.id not in edit_forms:
+            edit_forms[step.id] = _step_form(staff, step=step)
+    page = render(
+        "creditor/sequence.html",
+        creditor=creditor,
+        staff_picks=staff.is_agency_staff,
+        creditors=access.visible_creditors(db, staff),
+        steps=steps,
+        days=editing.step_days(steps),
+        previews={
+            s.id: [editing.preview(s, lang, context) for lang in LANGUAGES]
+            for s in steps
+        },
+        tone={
+            s.id: editing.tone_findings(s.template_key)
+            for s in steps
+            if s.action is StepAction.SEND
+        },
+        allowed_by=_allowers(steps),
+        debtors=debtors,
+        debtor=debtor,
+        context=context,
+        edit_forms=edit_forms,
+        open_step=open_step,
+        add_form=add_form or _step_form(staff, prefix="new", new_day=_next_day(steps)),
+        problems=[_problem_text(p) for p in problems],
+        current=[_problem_text(p) for p in editing.validate(sequence)]
+        if not problems
+        else [],
+        may_allow=_may_allow(staff),
+        languages=LANGUAGES,
+    )
+    db.commit()  # the default sequence, if new, and the audited preview
+    return page, status
+
+
+def _step_form(
+    staff: User,
+    *,
+    step: Step | None = None,
+    prefix: str = "",
+    new_day: int | None = None,
+) -> StepForm:
+    """The submitted form (no `step`), or one filled from a step or for a new one."""
+    if step is not None:
+        data = {
+            "day_offset": step.day_offset,
+            "offset_from": step.offset_from.value,
+            "channel": step.channel.value,
+            "action": step.action.value,
+            "template_key": step.template_key,
+            "allow_firm_tone": step.firm_tone_allowed_by_id is not None,
+        }
+        form = StepForm(formdata=None, prefix=f"step-{step.id}", data=data)
+    elif new_day is not None:
+        data = {"template_key": "reminder", "day_offset": new_day}
+        form = StepForm(formdata=None, prefix=prefix, data=data)
+    else:
+        form = StepForm(prefix=prefix)
+    if not _may_allow(staff):
+        del form.allow_firm_tone
+    return form
+
+
+def _next_day(steps: list[Step]) -> int:
+    """A sensible day for a new last step: a week after the last one."""
+    days = editing.step_days(steps)
+    return min(editing.MAX_DAY_OFFSET, days[-1] + 7) if days else 3
+
+
+def _draft(form: StepForm) -> StepDraft:
+    return StepDraft(
+        day_offset=form.day_offset.data,
+        template_key=form.template_key.data or "",
+        offset_from=StepOffsetFrom(form.offset_from.data),
+        channel=Channel(form.channel.data),
+        action=StepAction(form.action.data),
+    )
+
+
+def _allow(form: StepForm) -> bool:
+    return bool(getattr(form, "allow_firm_tone", None) and form.allow_firm_tone.data)
+
+
+def _may_allow(staff: User) -> bool:
+    return editing.may_allow_firm_tone(staff)
+
+
+def _attach(form: StepForm, problems: Iterable[Problem]) -> None:
+    """Show each problem next to the field the creditor can change to solve it."""
+    for problem in problems:
+        if problem.issue in (Issue.OFFSET_ORDER, Issue.OFFSET_RANGE):
+            form.day_offset.errors = [*form.day_offset.errors, _problem_text(problem)]
+        elif problem.issue in (Issue.TEMPLATE_MISSING, Issue.FIRM_TONE):
+            form.template_key.errors = [
+                *form.template_key.errors,
+                _problem_text(problem),
+            ]
+
+
+def _problem_text(problem: Problem) -> str:
+    number, languages = problem.number, _language_list(problem.languages)
+    if problem.issue is Issue.NO_STEPS:
+        return _("A sequence needs at least one step.")
+    if problem.issue is Issue.OFFSET_RANGE:
+        return _(
+            "Step %(number)s: enter 0 to %(max)s days.",
+            number=number,
+            max=editing.MAX_DAY_OFFSET,
+        )
+    if problem.issue is Issue.OFFSET_ORDER:
+        return _(
+            "Step %(number)s would come on day %(day)s after the due date, but the step "
+            "before it comes on day %(previous)s. Each step must come later than the "
+            "one before.",
+            number=number,
+            day=problem.day,
+            previous=problem.previous_day,
+        )
+    if problem.issue is Issue.TEMPLATE_MISSING:
+        return _(
+            "Step %(number)s: this text does not exist in %(languages)s.",
+            number=number,
+            languages=languages,
+        )
+    if _may_allow(current_staff()):
+        return _(
+            "Step %(number)s: the tone guard found firm wording (%(languages)s). Read "
+            "it, and tick the box to allow it if you accept it.",
+            number=number,
+            languages=languages,
+        )
+    return _(
+        "Step %(number)s: the tone guard found firm wording (%(languages)s). A "
+        "supervisor must read and allow it before it can be used; choose a friendlier "
+        "text or ask your contact at Venlig.",
+        number=number,
+        languages=languages,
+    )
+
+
+def _language_list(languages: Iterable[str]) -> str:
+    return ", ".join(LANGUAGE_NAMES.get(code, code) for code in languages)
+
+
+def _preview_debtors(creditor: Creditor) -> list[Debtor]:
+    return list(
+        get_session().scalars(
+            select(Debtor)
+            .where(Debtor.creditor_id == creditor.id)
+            .order_by(Debtor.name, Debtor.id)
+            .limit(PREVIEW_DEBTORS)
+        )
+    )
+
+
+def _preview_debtor(
+    creditor: Creditor, debtors: list[Debtor], wanted: int | None
+) -> Debtor | None:
+    """The chosen debtor of this creditor, else the first; None if it has none."""
+    if wanted is not None:
+        found = get_session().get(Debtor, wanted)
+        if found is not None and found.creditor_id == creditor.id:
+            return found
+    return debtors[0] if debtors else None
+
+
+def _allowers(steps: Iterable[Step]) -> dict[int, str]:
+    db, names = get_session(), {}
+    for step in steps:
+        if step.firm_tone_allowed_by_id is not None:
+            user = db.get(User, step.firm_tone_allowed_by_id)
+            names[step.id] = user.name if user else "?"
+    return names
+
+
+def _step(step_id: int) -> tuple[Step, Creditor]:
+    """:raises NotFound: no such live step, or one of another creditor."""
+    db = get_session()
+    step = db.get(Step, step_id)
+    if step is None or step.retired_at is not None:
+        raise NotFound("No such step")
+    sequence = db.get_one(Sequence, step.sequence_id)
+    creditor = _chosen_creditor(sequence.creditor_id)
+    assert creditor is not None
+    return step, creditor
+
+
+def _describe(step: Step) -> str:
+    allowed = " firm tone allowed" if step.firm_tone_allowed_by_id else ""
+    return (
+        f"day {step.day_offset} after {step.offset_from.value}, {step.channel.value}, "
+        f"{step.action.value}, text {step.template_key or '-'}{allowed}"
+    )
+
+
+def _audit(
+    staff: User, action: str, step: Step, creditor: Creditor, detail: str
+) -> None:
+    audit.record_audit(
+        get_session(),
+        staff,
+        action,
+        object_type="step",
+        object_id=step.id,
+        creditor_id=creditor.id,
+        now=utcnow(),
+        request_id=g.request_id,
+        detail=detail,
+    )
+
+
+def _audit_preview(staff: User, debtor: Debtor) -> None:
+    audit.record_audit(
+        get_session(),
+        staff,
+        "viewed",
+        object_type="debtor",
+        object_id=debtor.id,
+        creditor_id=debtor.creditor_id,
+        now=utcnow(),
+        request_id=g.request_id,
+        detail="sequence preview",
+    )
+
+
+def _back(creditor: Creditor, anchor: str | None = None) -> ResponseReturnValue:
+    return redirect(
+        url_for(
+            "creditor.sequence",
+            creditor=creditor.id if current_staff().is_agency_staff else None,
+            debtor=request.form.get("debtor", type=int),
+            _anchor=anchor,
+        )
+    )
+
+
+# Settings
+
+
+@bp.get("/settings")
+@roles_required(*EDITORS)
+def settings() -> ResponseReturnValue:
+    creditor = _chosen_creditor(request.args.get("creditor", type=int))
+    if creditor is None:
+        return _choose("creditor.settings")
+    current = creditor_settings.settings_of(get_session(), creditor)
+    form = SettingsForm(formdata=None, data=_settings_data(current, creditor))
+    return _settings_page(creditor, form)
+
+
+@bp.post("/settings")
+@roles_required(*EDITORS)
+def save_settings() -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    creditor = _chosen_creditor(request.args.get("creditor", type=int))
+    if creditor is None:
+        raise NotFound("No such creditor")
+    form = SettingsForm()
+    if not form.validate_on_submit():
+        return _settings_page(creditor, form, 400)
+    exponent = minor_unit_exponent(creditor.currency)
+    minor = Decimal(form.min_instalment.data).scaleb(exponent)
+    if minor != minor.to_integral_value():
+        form.min_instalment.errors = [
+            _("Use at most %(digits)s decimals.", digits=exponent)
+        ]
+        return _settings_page(creditor, form, 400)
+    try:
+        checked = creditor_settings.normalise_settings(
+            _settings_from(form, int(minor)),
+            country=creditor.country,
+            minor_exponent=exponent,
+        )
+    except ValidationFailed as refused:
+        _attach_settings_errors(form, refused.errors)
+        return _settings_page(creditor, form, 400)
+    changed = creditor_settings.update_settings(
+        db, creditor, checked, actor=staff, now=utcnow(), request_id=g.request_id
+    )
+    db.commit()
+    flash(_("Settings saved.") if changed else _("Nothing was changed."))
+    return redirect(
+        url_for(
+            "creditor.settings",
+            creditor=creditor.id if staff.is_agency_staff else None,
+        )
+    )
+
+
+def _settings_page(
+    creditor: Creditor, form: SettingsForm, status: int = 200
+) -> ResponseReturnValue:
+    staff = current_staff()
+    errors = [f for f in form if f.errors]
+    page = render(
+        "creditor/settings.html",
+        creditor=creditor,
+        form=form,
+        errors=errors,
+        staff_picks=staff.is_agency_staff,
+        creditors=access.visible_creditors(get_session(), staff),
+        currency=creditor.currency,
+    )
+    return page, status
+
+
+def _settings_data(
+    current: creditor_settings.CreditorSettings, creditor: Creditor
+) -> dict[str, Any]:
+    exponent = minor_unit_exponent(creditor.currency)
+    data: dict[str, Any] = {
+        name: getattr(current, name)
+        for name in current.__dataclass_fields__
+        if name not in ("min_instalment_minor", "verification_factor")
+    }
+    data["verification_factor"] = current.verification_factor.value
+    data["min_instalment"] = Decimal(current.min_instalment_minor).scaleb(-exponent)
+    return data
+
+
+def _settings_from(
+    form: SettingsForm, min_instalment_minor: int
+) -> creditor_settings.CreditorSettings:
+    return creditor_settings.CreditorSettings(
+        show_amount_in_sms=bool(form.show_amount_in_sms.data),
+        sms_sender_name=form.sms_sender_name.data or None,
+        verification_factor=VerificationFactor(form.verification_factor.data),
+        support_phone=form.support_phone.data or None,
+        support_email=form.support_email.data or None,
+        max_instalments=form.max_instalments.data,
+        min_instalment_minor=min_instalment_minor,
+        first_payment_within_days=form.first_payment_within_days.data,
+        allow_weekly=bool(form.allow_weekly.data),
+        allow_fortnightly=bool(form.allow_fortnightly.data),
+        allow_monthly=bool(form.allow_monthly.data),
+        payday_day_of_month=form.payday_day_of_month.data,
+        promise_max_days=form.promise_max_days.data,
+        grace_moves_missed_instalment=bool(form.grace_moves_missed_instalment.data),
+        breathing_space_days=form.breathing_space_days.data,
+    )
+
+
+def _attach_settings_errors(
+    form: SettingsForm, errors: Mapping[str, list[str]]
+) -> None:
+    for name, codes in errors.items():
+        target = "min_instalment" if name == "min_instalment_minor" else name
+        message = FIELD_ERRORS.get(name) or SETTINGS_ERRORS.get(codes[0], codes[0])
+        if name == "frequencies":
+            form.frequency_errors = [str(message)]
+            continue
+        field = form[target]
+        field.errors = [*field.errors, str(message)]
+
+
+# Which creditor
+
+
+def _chosen_creditor(creditor_id: int | None) -> Creditor | None:
+    """A creditor user's own creditor; for agency staff the one chosen, or None.
+
+    :raises NotFound: no such creditor, or not the user's own.
+    """
+    staff, db = current_staff(), get_session()
+    wanted = creditor_id if staff.is_agency_staff else staff.creditor_id
+    if creditor_id is not None and creditor_id != wanted:
+        raise NotFound("No such creditor")
+    if wanted is None:
+        return None
+    creditor = db.get(Creditor, wanted)
+    if creditor is None:
+        raise NotFound("No such creditor")
+    return creditor
+
+
+def _choose(endpoint: str) -> ResponseReturnValue:
+    creditors = access.visible_creditors(get_session(), current_staff())
+    return render("creditor/choose.html", creditors=creditors, endpoint=endpoint)
