@@ -53,6 +53,11 @@ class DispatchResult:
     failed: int = 0
     retried: int = 0
     unknown: int = 0
+    claimed: int = 0
+
+    def add(self, other: DispatchResult) -> None:
+        for name in vars(other):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[int]:
@@ -90,7 +95,7 @@ def dispatch_due(
     """Claim due messages in one transaction, then deliver each in its own."""
     with sessions.begin() as session:
         ids = claim_due(session, now=now, limit=limit)
-    result = DispatchResult()
+    result = DispatchResult(claimed=len(ids))
     for message_id in ids:
         with sessions.begin() as session:
             deliver_one(

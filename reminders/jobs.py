@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,11 @@ class TickResult:
     marked_unknown: int
 
 
+DISPATCH_BATCH = 25
+# Within one tick (a minute by default), leaving time for the planner and the next tick.
+DISPATCH_BUDGET_SECONDS = 40.0
+
+
 def run_tick(
     sessions: sessionmaker[Session],
     sender: SmsSender,
@@ -37,7 +43,8 @@ def run_tick(
     now: datetime,
     rules_for: RulesFor,
     link_for: LinkFor,
-    dispatch_limit: int = 200,
+    dispatch_batch: int = DISPATCH_BATCH,
+    dispatch_budget: float = DISPATCH_BUDGET_SECONDS,
     email_sender: EmailSender | None = None,
 ) -> TickResult:
     """One pass of the engine; safe to run from any number of workers at once."""
@@ -49,15 +56,23 @@ def run_tick(
             if _planner_lock(session)
             else None
         )
-    dispatched = dispatch_due(
-        sessions,
-        sender,
-        now=now,
-        rules_for=rules_for,
-        link_for=link_for,
-        limit=dispatch_limit,
-        email_sender=email_sender,
-    )
+    dispatched = DispatchResult()
+    started = time.monotonic()
+    # Small claims, repeated: several workers share the queue, and no claimed message waits
+    # long enough behind slow sends to be mistaken for one a dead worker left (STALE_SENDING).
+    while time.monotonic() - started < dispatch_budget:
+        batch = dispatch_due(
+            sessions,
+            sender,
+            now=now,
+            rules_for=rules_for,
+            link_for=link_for,
+            limit=dispatch_batch,
+            email_sender=email_sender,
+        )
+        dispatched.add(batch)
+        if batch.claimed < dispatch_batch:
+            break
     logger.info(
         "tick: planned %s, dispatched %s, unknown %s",
         planned,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import Debtor, Message
 from app.models.enums import Channel, Language, MessageStatus
 from reminders.dispatch import DispatchResult, deliver_one
+from reminders.jobs import run_tick
 from reminders.profiles import effective_rules, profile_for
 from tests.factories import make_creditor, make_debtor
 from tests.fakes import FakeSmsSender
@@ -70,3 +71,35 @@ def test_a_queued_notice_is_dropped_after_the_debtor_says_stop(
     session.get(Debtor, message.debtor_id).sms_opted_out_at = MORNING  # type: ignore[union-attr]
     assert _deliver(session, message, MORNING).sent == []
     assert message.status is MessageStatus.SUPPRESSED
+
+
+def test_a_tick_dispatches_in_small_claims_until_the_queue_is_empty(
+    session: Session, session_factory: sessionmaker[Session]
+) -> None:
+    debtor = make_debtor(session, make_creditor(session, MORNING), MORNING)
+    for n in range(60):
+        session.add(
+            Message(
+                debtor_id=debtor.id,
+                channel=Channel.SMS,
+                template_key="receipt",
+                language=Language.DA,
+                to_address=debtor.phone_e164 or "",
+                body=f"Kvittering {n}",
+                status=MessageStatus.QUEUED,
+                not_before=MORNING,
+                created_at=MORNING,
+            )
+        )
+    session.commit()
+    sender = FakeSmsSender()
+    result = run_tick(
+        session_factory,
+        sender,
+        now=MORNING,
+        rules_for=lambda _account, debtor: effective_rules(profile_for(debtor.country)),
+        link_for=lambda token: token,
+        dispatch_batch=25,
+    )
+    assert (result.dispatched.claimed, result.dispatched.sent) == (60, 60)
+    assert len(sender.sent) == 60
