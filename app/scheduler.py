@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from app.chat.actions import notify_unseen_replies
 from app.chat.assignment import assign_waiting
+from app.chat.conversations import open_or_get
 from app.clock import utcnow
 from app.ingest.batches import work_batches
+from app.models import Account, Debtor
 from app.providers import payment_gateway, portal_link_for, reminder_adapters
 from app.risk.behaviour import detect_behaviour
 from app.web.db import get_sessionmaker
@@ -24,6 +28,7 @@ from payments.arrangements import review_promises
 from payments.instalments import charge_due_instalments
 from payments.sandbox import SandboxGateway
 from reminders.jobs import run_tick
+from reminders.planner import HandOver
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +51,20 @@ def reminders_tick(app: Flask) -> object:
         rules_for=adapters.rules_for,
         link_for=adapters.link_for,
         email_sender=adapters.email_sender,
+        hand_over=hand_over_to_agents(app),
     )
+
+
+def hand_over_to_agents(app: Flask) -> HandOver:
+    """A sequence's hand-to-agent step opens a waiting conversation in the agents' queue."""
+    notifier = chat_adapters(app).notifier
+
+    def hand_over(
+        session: Session, _account: Account, debtor: Debtor, now: datetime
+    ) -> None:
+        open_or_get(session, debtor, now=now, notifier=notifier, via="sequence")
+
+    return hand_over
 
 
 def payments_tick(app: Flask) -> object:

@@ -17,7 +17,7 @@ from reminders.dispatch import (
     mark_stale_sending_unknown,
 )
 from reminders.email import EmailSender
-from reminders.planner import PlanResult, RulesFor, plan_due_steps
+from reminders.planner import HandOver, PlanResult, RulesFor, plan_due_steps
 from reminders.sms import SmsSender
 
 logger = logging.getLogger(__name__)
@@ -46,13 +46,14 @@ def run_tick(
     dispatch_batch: int = DISPATCH_BATCH,
     dispatch_budget: float = DISPATCH_BUDGET_SECONDS,
     email_sender: EmailSender | None = None,
+    hand_over: HandOver | None = None,
 ) -> TickResult:
     """One pass of the engine; safe to run from any number of workers at once."""
     with sessions.begin() as session:
         marked_unknown = mark_stale_sending_unknown(session, now=now)
     with sessions.begin() as session:
         planned = (
-            plan_due_steps(session, now=now, rules_for=rules_for)
+            plan_due_steps(session, now=now, rules_for=rules_for, hand_over=hand_over)
             if _planner_lock(session)
             else None
         )

@@ -49,6 +49,9 @@ PLANNED_STATUSES = (
 )
 SUPERSEDED = "superseded"
 NO_ADDRESS = "no_address"
+HANDED_TO_AGENT = "handed_to_agent"
+# Puts an account in front of a person (the agents' queue) instead of sending another text.
+HandOver = Callable[[Session, Account, Debtor, datetime], None]
 # The account is None for texts that belong to no account (answers, receipts, notices).
 RulesFor = Callable[[Account | None, Debtor], ContactRules]
 
@@ -59,10 +62,16 @@ class PlanResult:
     deferred: int = 0
     suppressed: int = 0
     superseded: int = 0
+    handed_over: int = 0
 
 
 def plan_due_steps(
-    session: Session, *, now: datetime, rules_for: RulesFor, batch_size: int = 500
+    session: Session,
+    *,
+    now: datetime,
+    rules_for: RulesFor,
+    batch_size: int = 500,
+    hand_over: HandOver | None = None,
 ) -> PlanResult:
     """Claim the latest due, unclaimed step of every open account; flushes, never commits."""
     result = PlanResult()
@@ -78,7 +87,9 @@ def plan_due_steps(
             due = _due_unclaimed(
                 sequence, account, debtor, claimed.get(account.id, set()), now
             )
-            if due:
+            if due and due[-1].action is StepAction.HAND_TO_AGENT:
+                _hand_over(session, account, debtor, due, now, hand_over, result)
+            elif due:
                 _claim(session, account, debtor, due, facts, rules_for, now, result)
     session.flush()
     return result
@@ -136,11 +147,37 @@ def _due_unclaimed(
     last_claimed = max(
         (i for i, (s, _) in enumerate(dated) if s.id in claimed), default=-1
     )
-    return [
-        s
-        for i, (s, on) in enumerate(dated)
-        if i > last_claimed and on <= today and s.action is StepAction.SEND
-    ]
+    return [s for i, (s, on) in enumerate(dated) if i > last_claimed and on <= today]
+
+
+def _hand_over(
+    session: Session,
+    account: Account,
+    debtor: Debtor,
+    due: list[Step],
+    now: datetime,
+    hand_over: HandOver | None,
+    result: PlanResult,
+) -> None:
+    """The sequence's last word is a person: no more texts, the account joins the queue.
+
+    The step is claimed like a text (a suppressed outbox row), so it happens once.
+    """
+    *earlier, latest = due
+    for step in earlier:
+        _add_message(
+            session, account, debtor, step, now, MessageStatus.SUPPRESSED, SUPERSEDED
+        )
+        result.superseded += 1
+    message = _add_message(
+        session, account, debtor, latest, now, MessageStatus.SUPPRESSED, HANDED_TO_AGENT
+    )
+    record_decision(
+        session, message, DecisionOutcome.SUPPRESSED, HANDED_TO_AGENT, now=now
+    )
+    if hand_over is not None:
+        hand_over(session, account, debtor, now)
+    result.handed_over += 1
 
 
 def _claim(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -10,11 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clock import utcnow
-from app.models import Account, Instalment, Message, PaymentPlan
-from app.models.enums import InstalmentStatus, PlanFrequency, PlanStatus
-from app.scheduler import payments_tick
+from app.models import Account, Conversation, Instalment, Message, PaymentPlan, Step
+from app.models.enums import (
+    ConversationStatus,
+    InstalmentStatus,
+    PlanFrequency,
+    PlanStatus,
+    StepAction,
+)
+from app.scheduler import payments_tick, reminders_tick
 from app.services.ledger import balance_of
 from payments.sandbox import Card
+from reminders.sequences import ensure_default_sequence
 from tests.factories import make_account, make_creditor, make_debtor
 
 
@@ -83,3 +90,36 @@ def test_a_declined_instalment_waits_for_a_retry_and_texts_once(
         select(Message.template_key).where(Message.template_key == "instalment_failed")
     ).all()
     assert notices == ["instalment_failed"]
+
+
+def test_a_hand_over_step_puts_the_debtor_in_the_agents_queue(
+    worker_app: Flask, session: Session
+) -> None:
+    now = utcnow()
+    creditor = make_creditor(session, now)
+    sequence = ensure_default_sequence(session, creditor, now=now)
+    sequence.steps.append(
+        Step(
+            position=len(sequence.steps),
+            day_offset=40,
+            action=StepAction.HAND_TO_AGENT,
+            template_key="hand_to_agent",
+        )
+    )
+    debtor = make_debtor(session, creditor, now - timedelta(days=90))
+    make_account(
+        session,
+        debtor,
+        now - timedelta(days=90),
+        due_on=now.date() - timedelta(days=45),
+    )
+    session.commit()
+    with worker_app.app_context():
+        reminders_tick(worker_app)
+    session.expire_all()
+    conversation = session.scalar(
+        select(Conversation).where(Conversation.debtor_id == debtor.id)
+    )
+    assert conversation is not None
+    assert conversation.status is ConversationStatus.WAITING
+    assert conversation.opened_via == "sequence"

@@ -29,14 +29,25 @@ def _date(value: Any) -> str:
         return str(value)
 
 
+def _opened_text(via: str, viewer: Viewer) -> str:
+    if via == "sequence":
+        return (
+            _("A person from our team is looking at your case.")
+            if viewer == "debtor"
+            else _("The reminder sequence handed this case to a person.")
+        )
+    if viewer == "debtor":
+        return _("You asked to talk to a person.")
+    where = {"portal": _("on the portal"), "sms": _("by text message")}.get(via, via)
+    return _("The debtor asked for a person (%(via)s).", via=where)
+
+
 def event_text(line: ChatLine, viewer: Viewer) -> str:
     """The sentence a system line or a plan offer shows."""
     p = line.payload
     reference = str(p.get("reference", ""))
     texts = {
-        "opened": _("You asked to talk to a person.")
-        if viewer == "debtor"
-        else _("The debtor asked for a person (%(via)s).", via=p.get("via", "")),
+        "opened": _opened_text(str(p.get("via", "")), viewer),
         "joined": _("%(agent)s has joined the conversation.", agent=p.get("agent", "")),
         "reassigned": _("%(agent)s has taken over.", agent=p.get("agent", "")),
         "closed": _("The conversation is closed."),
