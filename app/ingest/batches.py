@@ -52,7 +52,7 @@ from app.ingest.importer import (
 from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
 from app.models import Account, Creditor, ImportBatch, SavedMapping, User
-from app.models.enums import ImportStatus
+from app.models.enums import AccountStatus, ImportStatus
 from app.services.audit import record_audit
 
 logger = logging.getLogger(__name__)
@@ -192,10 +192,19 @@ class PlanSummary:
     planned_at: datetime
     references: tuple[str, ...] = ()
     result: Counts | None = None
+    # Open invoices at Venlig that the file does not list: reported, never deleted.
+    missing: tuple[str, ...] = ()
+    missing_count: int = 0
 
     @classmethod
     def of(
-        cls, plan: ImportPlan, *, today: date, now: datetime, references: list[str]
+        cls,
+        plan: ImportPlan,
+        *,
+        today: date,
+        now: datetime,
+        references: list[str],
+        missing: set[str] | None = None,
     ) -> PlanSummary:
         return cls(
             counts=Counts.of(plan),
@@ -204,6 +213,8 @@ class PlanSummary:
             today=today,
             planned_at=now,
             references=tuple(references),
+            missing=tuple(sorted(missing or ())[:PREVIEW_ROWS]),
+            missing_count=len(missing or ()),
         )
 
     def same_plan(self, other: PlanSummary) -> bool:
@@ -229,6 +240,8 @@ class PlanSummary:
                 "planned_at": self.planned_at.isoformat(),
                 "references": list(self.references),
                 "result": _counts_dict(self.result) if self.result else None,
+                "missing": list(self.missing),
+                "missing_count": self.missing_count,
             }
         )
 
@@ -243,6 +256,8 @@ class PlanSummary:
             planned_at=datetime.fromisoformat(data["planned_at"]),
             references=tuple(data.get("references", ())),
             result=Counts(**data["result"]) if data.get("result") else None,
+            missing=tuple(data.get("missing", ())),
+            missing_count=int(data.get("missing_count", 0)),
         )
 
 
@@ -704,10 +719,14 @@ def check_batch(
     today = now.date()
     source = _Source.of(store, batch, creditor, today=today, max_bytes=max_bytes)
     references: list[str] = []
-    items = _watched(source.items(), references, checkpoint)
+    # Held in memory per open account at Venlig, not per row of the file.
+    unseen = _open_references(session, creditor)
+    items = _watched(source.items(), references, checkpoint, unseen)
     with contextlib.closing(items):
         plan = plan_import(session, creditor, items, now=now)
-    summary = PlanSummary.of(plan, today=today, now=now, references=references)
+    summary = PlanSummary.of(
+        plan, today=today, now=now, references=references, missing=unseen
+    )
     _keep_plan(store, batch, plan, summary)
     return summary
 
@@ -730,14 +749,32 @@ def _keep_plan(
     batch.error = None
 
 
+def _open_references(session: Session, creditor: Creditor) -> set[str]:
+    return set(
+        session.scalars(
+            select(Account.external_reference).where(
+                Account.creditor_id == creditor.id,
+                Account.status.not_in((AccountStatus.PAID, AccountStatus.CLOSED)),
+            )
+        )
+    )
+
+
 def _watched(
     items: Iterator[ImportItem],
     references: list[str],
     checkpoint: Callable[[int], None] | None,
+    unseen: set[str] | None = None,
 ) -> Generator[ImportItem, None, None]:
-    """The items, noting the first invoice numbers and calling `checkpoint` now and then."""
+    """The items, noting the first invoice numbers and calling `checkpoint` now and then.
+
+    Every invoice number met is struck from `unseen`, which ends as the open invoices the
+    file does not list.
+    """
     try:
         for count, item in enumerate(items, 1):
+            if isinstance(item, InvoiceRow) and unseen is not None:
+                unseen.discard(item.external_reference)
             if isinstance(item, InvoiceRow) and len(references) < SAMPLE_REFERENCES:
                 references.append(item.external_reference)
             yield item

@@ -497,3 +497,16 @@ def test_a_batch_locked_by_another_worker_is_skipped(
             connection.execute(
                 text("DELETE FROM creditors WHERE id = :id"), {"id": ids[0]}
             )
+
+
+def test_open_invoices_missing_from_a_later_file_are_reported_not_deleted(
+    session: Session, store: UploadStore, creditor: Creditor, now: datetime
+) -> None:
+    first = checked(session, store, creditor, now, HEADER + rows(3))
+    batches.confirm_batch(session, store, first, creditor, None, limits=SMALL, now=now)
+    later = checked(session, store, creditor, now, HEADER + rows(1, start=1))
+    summary = batches.summary_of(later)
+    assert summary is not None
+    assert (summary.missing_count, summary.missing) == (2, ("F-0", "F-2"))
+    assert PlanSummary.from_json(summary.to_json()) == summary
+    assert count(session, Account, creditor) == 3

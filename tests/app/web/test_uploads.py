@@ -517,3 +517,22 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(
 
 def test_the_worker_has_an_ingest_job() -> None:
     assert "ingest.tick" in {job.id for job in JOBS}
+
+
+def test_open_invoices_left_out_of_a_later_file_are_listed_on_the_dry_run(
+    portal: Portal, session: Session
+) -> None:
+    header = "Fakturanr;Kundenummer;Navn;Mobil;Beløb;Forfaldsdato\n"
+    lines = [
+        f"F-{n};K-{n};Kunde {n};+45 2012{n:04d};100,00;01.10.2026\n" for n in range(3)
+    ]
+    confirm(
+        portal.client,
+        batch_id(upload(portal.client, "all.csv", (header + "".join(lines)).encode())),
+    )
+    later = batch_id(upload(portal.client, "some.csv", (header + lines[1]).encode()))
+    page = portal.client.get(f"/uploads/{later}").get_data(as_text=True)
+    assert 'id="missing"' in page
+    assert "F-0" in page
+    assert "F-2" in page
+    assert len(accounts(session, portal.creditor)) == 3
