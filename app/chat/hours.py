@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import ValidationFailed
 from app.models import ChatDesk, Creditor
 from reminders.profiles import public_holidays
 
@@ -106,4 +107,64 @@ def hours_for(session: Session, creditor: Creditor) -> OpeningHours:
         weekdays=frozenset(int(d) for d in desk.weekdays),
         holidays=holidays if desk.closed_on_holidays else _no_holidays,
         target_wait_minutes=desk.target_wait_minutes,
+    )
+
+
+@dataclass(frozen=True)
+class DeskChoice:
+    """What a creditor chooses for its chat desk; checked by `save_desk`."""
+
+    opens_minute: int
+    closes_minute: int
+    weekdays: frozenset[int]
+    closed_on_holidays: bool
+    target_wait_minutes: int
+
+
+def save_desk(session: Session, creditor: Creditor, choice: DeskChoice) -> ChatDesk:
+    """Store the creditor's opening hours and wait target (in its country's zone).
+
+    :raises ValidationFailed: closing before opening, no open day, or a target outside 1-240.
+    """
+    problems = []
+    if not 0 <= choice.opens_minute < choice.closes_minute <= 24 * 60:
+        problems.append("Closing time must be after opening time on the same day")
+    if not choice.weekdays or not choice.weekdays <= set(range(7)):
+        problems.append("Choose at least one open day")
+    if not 1 <= choice.target_wait_minutes <= 240:
+        problems.append("The wait target must be between 1 and 240 minutes")
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+    desk = session.scalar(select(ChatDesk).where(ChatDesk.creditor_id == creditor.id))
+    if desk is None:
+        desk = ChatDesk(
+            creditor_id=creditor.id,
+            time_zone=ZONE_BY_COUNTRY.get(creditor.country, "UTC"),
+        )
+        session.add(desk)
+    desk.opens_minute, desk.closes_minute = choice.opens_minute, choice.closes_minute
+    desk.weekdays = "".join(str(day) for day in sorted(choice.weekdays))
+    desk.closed_on_holidays = choice.closed_on_holidays
+    desk.target_wait_minutes = choice.target_wait_minutes
+    session.flush()
+    return desk
+
+
+def desk_choice_of(session: Session, creditor: Creditor) -> DeskChoice:
+    """The creditor's current desk settings, the defaults when it never chose."""
+    desk = session.scalar(select(ChatDesk).where(ChatDesk.creditor_id == creditor.id))
+    if desk is None:
+        return DeskChoice(
+            DEFAULT_OPENS,
+            DEFAULT_CLOSES,
+            frozenset(range(5)),
+            True,
+            DEFAULT_TARGET_MINUTES,
+        )
+    return DeskChoice(
+        desk.opens_minute,
+        desk.closes_minute,
+        frozenset(int(day) for day in desk.weekdays),
+        desk.closed_on_holidays,
+        desk.target_wait_minutes,
     )

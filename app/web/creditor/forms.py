@@ -14,6 +14,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TimeField,
 )
 from wtforms.validators import (
     InputRequired,
@@ -206,3 +207,36 @@ class SettingsForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
+
+
+WEEKDAY_LABELS = (
+    _l("Monday"),
+    _l("Tuesday"),
+    _l("Wednesday"),
+    _l("Thursday"),
+    _l("Friday"),
+    _l("Saturday"),
+    _l("Sunday"),
+)
+
+
+class DeskForm(FlaskForm):
+    """The chat desk's opening hours (local time) and how long a debtor should wait at most."""
+
+    opens = TimeField(_l("Opens at"), validators=[InputRequired()])
+    closes = TimeField(_l("Closes at"), validators=[InputRequired()])
+    day_0 = BooleanField(WEEKDAY_LABELS[0])
+    day_1 = BooleanField(WEEKDAY_LABELS[1])
+    day_2 = BooleanField(WEEKDAY_LABELS[2])
+    day_3 = BooleanField(WEEKDAY_LABELS[3])
+    day_4 = BooleanField(WEEKDAY_LABELS[4])
+    day_5 = BooleanField(WEEKDAY_LABELS[5])
+    day_6 = BooleanField(WEEKDAY_LABELS[6])
+    closed_on_holidays = BooleanField(_l("Closed on public holidays"))
+    target_wait_minutes = IntegerField(
+        _l("Longest wait before a chat turns amber (minutes)"),
+        validators=[InputRequired(), NumberRange(min=1, max=240)],
+    )
+
+    def days(self) -> list[BooleanField]:
+        return [self[f"day_{n}"] for n in range(7)]  # type: ignore[misc]

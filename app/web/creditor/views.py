@@ -7,6 +7,7 @@ on the page (`?creditor=ID`). Every change is audited; a refused change changes 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import time
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -18,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from app.chat.hours import DeskChoice, desk_choice_of, save_desk
 from app.clock import utcnow
 from app.errors import NotFound, ValidationFailed
 from app.models import Creditor, Debtor, Sequence, Step, User
@@ -39,6 +41,7 @@ from app.web.creditor.forms import (
     OFFSET_LABELS,
     TEMPLATE_LABELS,
     ActionForm,
+    DeskForm,
     SettingsForm,
     StepForm,
 )
@@ -622,3 +625,80 @@ def _chosen_creditor(creditor_id: int | None) -> Creditor | None:
 def _choose(endpoint: str) -> ResponseReturnValue:
     creditors = access.visible_creditors(get_session(), current_staff())
     return render("creditor/choose.html", creditors=creditors, endpoint=endpoint)
+
+
+@bp.get("/desk")
+@roles_required(*EDITORS)
+def desk() -> ResponseReturnValue:
+    creditor = _chosen_creditor(request.args.get("creditor", type=int))
+    if creditor is None:
+        return _choose("creditor.desk")
+    current = desk_choice_of(get_session(), creditor)
+    form = DeskForm(
+        formdata=None,
+        data={
+            "opens": time(*divmod(current.opens_minute, 60)),
+            # 24:00 is shown as 23:59, the last minute a time field can hold.
+            "closes": time(*divmod(min(current.closes_minute, 24 * 60 - 1), 60)),
+            "closed_on_holidays": current.closed_on_holidays,
+            "target_wait_minutes": current.target_wait_minutes,
+            **{f"day_{n}": n in current.weekdays for n in range(7)},
+        },
+    )
+    return _desk_page(creditor, form)
+
+
+@bp.post("/desk")
+@roles_required(*EDITORS)
+def save_desk_hours() -> ResponseReturnValue:
+    creditor = _chosen_creditor(request.args.get("creditor", type=int))
+    if creditor is None:
+        raise NotFound("No such creditor")
+    form = DeskForm()
+    if (
+        not form.validate_on_submit()
+        or form.opens.data is None
+        or form.closes.data is None
+    ):
+        return _desk_page(creditor, form, 400)
+    choice = DeskChoice(
+        opens_minute=form.opens.data.hour * 60 + form.opens.data.minute,
+        closes_minute=form.closes.data.hour * 60 + form.closes.data.minute,
+        weekdays=frozenset(n for n, day in enumerate(form.days()) if day.data),
+        closed_on_holidays=bool(form.closed_on_holidays.data),
+        target_wait_minutes=int(form.target_wait_minutes.data or 0),
+    )
+    db = get_session()
+    try:
+        save_desk(db, creditor, choice)
+    except ValidationFailed as refused:
+        db.rollback()
+        form.closes.errors = [str(refused)]
+        return _desk_page(creditor, form, 400)
+    audit.record_audit(
+        db,
+        current_staff(),
+        "chat_desk.update",
+        object_type="creditor",
+        object_id=creditor.id,
+        creditor_id=creditor.id,
+        now=utcnow(),
+        request_id=g.request_id,
+        detail=f"{form.opens.data:%H:%M}-{form.closes.data:%H:%M} days "
+        f"{''.join(str(d) for d in sorted(choice.weekdays))} target {choice.target_wait_minutes}",
+    )
+    db.commit()
+    flash(_("Chat hours saved."))
+    picked = creditor.id if current_staff().is_agency_staff else None
+    return redirect(url_for("creditor.desk", creditor=picked), 303)
+
+
+def _desk_page(
+    creditor: Creditor, form: DeskForm, status: int = 200
+) -> ResponseReturnValue:
+    return render(
+        "creditor/desk.html",
+        creditor=creditor,
+        form=form,
+        staff_picks=current_staff().is_agency_staff,
+    ), status

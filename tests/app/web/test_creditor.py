@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from app.chat.hours import hours_for
 from app.models import AuditEvent, Creditor, PlanRules, Sequence, Step, User
 from app.models.enums import Role, StepAction, VerificationFactor
 from reminders import editing
@@ -567,3 +568,46 @@ def audits_of(session: Session, creditor: Creditor) -> list[AuditEvent]:
             .order_by(AuditEvent.id)
         )
     )
+
+
+DESK = "/creditor/desk"
+
+
+def test_a_creditor_sets_its_chat_hours_and_the_queue_uses_them(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    assert client.get(DESK).status_code == 200
+    response = post(
+        client,
+        DESK,
+        opens="09:30",
+        closes="15:00",
+        day_0="y",
+        day_2="y",
+        day_4="y",
+        target_wait_minutes="10",
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    hours = hours_for(session, tenant.creditor)
+    assert (hours.opens_minute, hours.closes_minute) == (570, 900)
+    assert hours.weekdays == frozenset({0, 2, 4})
+    assert hours.target_wait_minutes == 10
+    assert audits(session, "chat_desk.update")
+
+
+def test_chat_hours_that_close_before_they_open_are_refused(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    response = post(
+        client, DESK, opens="16:00", closes="08:00", day_0="y", target_wait_minutes="5"
+    )
+    assert response.status_code == 400
+    session.expire_all()
+    assert hours_for(session, tenant.creditor).opens_minute == 8 * 60
+
+
+def test_another_creditors_chat_hours_are_not_found(
+    client: FlaskClient, other: Tenant
+) -> None:
+    assert client.get(f"{DESK}?creditor={other.creditor.id}").status_code == 404
