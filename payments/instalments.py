@@ -40,6 +40,8 @@ _NOT_CHARGED = (
     AccountStatus.PAID,
     AccountStatus.CLOSED,
 )
+# A plan without a card we may charge is paid instalment by instalment from a text this early.
+PAY_BY_LINK_NOTICE = timedelta(days=3)
 # A charge not confirmed by its event after this long is looked up at the provider.
 CONFIRMATION_WAIT = timedelta(hours=1)
 MAX_ATTEMPTS = 3  # the first charge and two retries
@@ -57,6 +59,7 @@ class ChargeRun:
     errors: int = 0
     missed: int = 0
     reconciled: int = 0
+    reminded: int = 0
 
 
 def charge_due_instalments(
@@ -77,6 +80,7 @@ def charge_due_instalments(
         _charge(session, gateway, plan, instalment, now=now, link_for=link_for, run=run)
     run.missed = mark_overdue_missed(session, now=now)
     run.reconciled = reconcile_unconfirmed(session, gateway, now=now, link_for=link_for)
+    run.reminded = remind_pay_by_link(session, now=now, link_for=link_for)
     return run
 
 
@@ -275,6 +279,30 @@ def _found_payment(
             }
         },
     }
+
+
+def remind_pay_by_link(session: Session, *, now: datetime, link_for: LinkFor) -> int:
+    """Plans paid from a wallet (no card we may charge): a link a few days before each date."""
+    due_soon = list(
+        session.scalars(
+            select(Instalment)
+            .join(PaymentPlan, PaymentPlan.id == Instalment.plan_id)
+            .where(
+                PaymentPlan.status == PlanStatus.ACTIVE,
+                PaymentPlan.payment_method_ref.is_(None),
+                Instalment.status == InstalmentStatus.SCHEDULED,
+                Instalment.reminded_at.is_(None),
+                Instalment.due_on <= now.date() + PAY_BY_LINK_NOTICE,
+            )
+            .with_for_update(skip_locked=True, of=Instalment)
+        )
+    )
+    for instalment in due_soon:
+        plan = session.get(PaymentPlan, instalment.plan_id)
+        assert plan is not None
+        instalment.reminded_at = now
+        _notify(session, plan, instalment, "instalment_due", now, link_for)
+    return len(due_soon)
 
 
 def mark_overdue_missed(session: Session, *, now: datetime) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -55,12 +55,22 @@ class AccountView:
     def credit_minor(self) -> int:
         return -self.balance_minor if self.balance_minor < 0 else 0
 
-    @property
-    def needs_action(self) -> list[Instalment]:
-        """Instalments the debtor must pay by hand (the bank asked, or the card failed)."""
+    def needs_action(self, today: date) -> list[Instalment]:
+        """Instalments the debtor pays by hand: the bank asked, the card failed, or the plan
+        is paid from a wallet and the date is near."""
         if self.plan is None:
             return []
-        return [i for i in self.plan.instalments if i.status.value in _ACTION_STATUSES]
+        by_link = self.plan.payment_method_ref is None
+        return [
+            i
+            for i in self.plan.instalments
+            if i.status.value in _ACTION_STATUSES
+            or (
+                by_link
+                and i.status.value == "scheduled"
+                and i.due_on <= today + BY_LINK_SHOWN
+            )
+        ]
 
     @property
     def can_arrange(self) -> bool:
@@ -71,6 +81,8 @@ class AccountView:
 
 
 _ACTION_STATUSES = ("requires_action", "failed")
+# A wallet-paid instalment gets its pay button this long before its date.
+BY_LINK_SHOWN = timedelta(days=3)
 
 
 def accounts_for(session: Session, debtor: Debtor) -> list[AccountView]:

@@ -58,6 +58,8 @@ class Instalment(Base):
     next_attempt_on: Mapped[date | None]
     payment_intent_id: Mapped[str | None] = mapped_column(String(255))
     failure_code: Mapped[str | None] = mapped_column(String(64))
+    # A plan paid from wallets (no card to charge): when the pay-by-link text went out.
+    reminded_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
 
 

@@ -41,7 +41,8 @@ from payments.instalments import (
     charge_due_instalments,
     mark_overdue_missed,
 )
-from payments.settlement import mark_instalment_paid, save_plan_method
+from payments.overview import accounts_for
+from payments.settlement import activate_plan, mark_instalment_paid, save_plan_method
 from reminders.state import ContactFacts
 from tests.factories import make_account, make_creditor, make_debtor
 
@@ -677,3 +678,26 @@ def test_a_charge_found_failed_on_lookup_counts_as_a_decline(
     charge(session, gateway, first.due_on + timedelta(days=1))
     assert first.status is InstalmentStatus.FAILED
     assert first.next_attempt_on is not None
+
+
+def test_a_wallet_plan_gets_one_pay_link_text_a_few_days_before_each_date(
+    session: Session, account: Account, now: datetime
+) -> None:
+    plan = propose_plan(
+        session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
+    )
+    activate_plan(session, plan)  # paid from a wallet: no card to charge
+    first, second, _third = plan.instalments
+    gateway = FakeGateway()
+    charge(session, gateway, first.due_on - timedelta(days=3))
+    charge(session, gateway, first.due_on - timedelta(days=2))
+    assert gateway.charges == []
+    texts = session.scalars(
+        select(Message).where(Message.template_key == "instalment_due")
+    ).all()
+    assert len(texts) == 1
+    assert "/p/" in (texts[0].body or "")
+    assert first.reminded_at is not None
+    assert second.reminded_at is None
+    views = accounts_for(session, session.get(Debtor, account.debtor_id))  # type: ignore[arg-type]
+    assert [i.id for i in views[0].needs_action(first.due_on)] == [first.id]

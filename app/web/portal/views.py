@@ -233,6 +233,7 @@ def overview(debtor: Debtor) -> ResponseReturnValue:
         creditor=portal.creditor_of(debtor),
         views=views,
         total_minor=total_due(views),
+        today=utcnow().date(),
         frequency_labels=FREQUENCY_LABELS,
     )
 
