@@ -121,6 +121,32 @@ class SandboxGateway:
             succeeded=True, events=self._payment_events(checkout, card)
         )
 
+    def pay_with_wallet(self, checkout: SandboxCheckout) -> SandboxOutcome:
+        """MobilePay or Vipps: money now, but nothing that can be charged again later."""
+        if checkout.request.mode is CheckoutMode.SETUP:
+            raise UnknownCard("a wallet cannot be saved for later charges")
+        intent_id = _intent_id(checkout.session_id)
+        request = checkout.request
+        intent = _intent(
+            intent_id, request.amount_minor or 0, request.currency, request.metadata
+        )
+        intent.update(
+            payment_method="pm_sandbox_wallet", payment_method_types=["wallet"]
+        )
+        session = _session(checkout, request.customer_ref or "")
+        session.update(
+            payment_intent=intent_id,
+            payment_status="paid",
+            amount_total=request.amount_minor,
+        )
+        return SandboxOutcome(
+            succeeded=True,
+            events=[
+                self._event("payment_intent.succeeded", intent),
+                self._event("checkout.session.completed", session),
+            ],
+        )
+
     def fail_authentication(self, checkout: SandboxCheckout) -> SandboxOutcome:
         return self._declined(checkout, "authentication_failed")
 

@@ -31,6 +31,9 @@ DEMO_CARDS = [
     (Card.AUTHENTICATE, _l("Asks the bank to confirm (3-D Secure)")),
     (Card.FAILS_LATER, _l("Succeeds now, later instalments fail")),
 ]
+# Where Stripe offers them: paid now, never charged again (plans then pay by link).
+WALLETS = {"DK": "MobilePay", "FI": "MobilePay", "NO": "Vipps"}
+
 DECLINE_REASONS = {
     "generic_decline": _l("the bank said no"),
     "insufficient_funds": _l("not enough money on the account"),
@@ -48,6 +51,13 @@ def pay(token: str) -> ResponseReturnValue:
     found = _checkout(token)
     if request.form.get("action") == "cancel":
         return redirect(found.request.cancel_url, 303)
+    if request.form.get("action") == "wallet":
+        try:
+            return _finish(token, found, _gateway().pay_with_wallet(found), "")
+        except UnknownCard:
+            return _page(
+                token, found, _("Use one of the demo cards listed below.")
+            ), 400
     card_number = request.form.get("card_number", "")
     try:
         outcome = _gateway().complete_checkout(found, card_number)
@@ -97,6 +107,7 @@ def _page(
         "sandbox/checkout.html",
         token=token,
         found=found,
+        wallet=WALLETS.get(found.request.country),
         cards=DEMO_CARDS,
         error=error,
         card_number=card_number[:32],

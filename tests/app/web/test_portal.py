@@ -373,3 +373,28 @@ def test_the_token_never_reaches_the_log(
     RedactPortalTokens().filter(record)
     assert token not in record.getMessage()
     assert "/p/[token]" in record.getMessage()
+
+
+def test_a_plan_started_with_mobilepay_is_paid_by_link_from_then_on(
+    client: FlaskClient, session: Session, token: str, account: Account
+) -> None:
+    open_and_verify(client, token)
+    page = client.get(f"/p/accounts/{account.id}/plan")
+    response = client.post(
+        f"/p/accounts/{account.id}/plan",
+        data={"csrf_token": csrf(page), "choice": "monthly:3"},
+    )
+    path = urlsplit(response.location).path
+    checkout = client.get(path)
+    assert "MobilePay" in checkout.get_data(as_text=True)
+    paid = client.post(path, data={"csrf_token": csrf(checkout), "action": "wallet"})
+    assert paid.status_code == 303
+    session.expire_all()
+    plan = session.scalar(
+        select(PaymentPlan).where(PaymentPlan.account_id == account.id)
+    )
+    assert plan is not None
+    assert plan.status is PlanStatus.ACTIVE
+    assert plan.payment_method_ref is None
+    assert plan.instalments[0].status is InstalmentStatus.PAID
+    assert balance_of(session, account.id) == 80_000
