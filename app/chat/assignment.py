@@ -299,3 +299,41 @@ def _assign(
     )
     presence_of(session, agent, now=now).last_assigned_at = now
     session.flush()
+
+
+def agents_and_placements(session: Session) -> tuple[list[User], set[tuple[int, int]]]:
+    """Every active agent, and which (agent, creditor) pairs are placed."""
+    agents = list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.AGENT, User.is_active.is_(True))
+            .order_by(User.name)
+        )
+    )
+    placed = {
+        (user_id, creditor_id)
+        for user_id, creditor_id in session.execute(
+            select(ChatAgent.user_id, ChatAgent.creditor_id)
+        )
+    }
+    return agents, placed
+
+
+def set_placements(
+    session: Session, wanted: set[tuple[int, int]], creditor_ids: set[int]
+) -> tuple[int, int]:
+    """Make the placements within `creditor_ids` exactly `wanted`; returns (added, removed)."""
+    agents = {u.id for u in agents_and_placements(session)[0]}
+    wanted = {(u, c) for u, c in wanted if u in agents and c in creditor_ids}
+    current = {
+        (row.user_id, row.creditor_id): row
+        for row in session.scalars(
+            select(ChatAgent).where(ChatAgent.creditor_id.in_(creditor_ids))
+        )
+    }
+    for pair in set(current) - wanted:
+        session.delete(current[pair])
+    for user_id, creditor_id in wanted - set(current):
+        session.add(ChatAgent(user_id=user_id, creditor_id=creditor_id))
+    session.flush()
+    return len(wanted - set(current)), len(set(current) - wanted)

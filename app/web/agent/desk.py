@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from app.chat.assignment import served_creditor_ids
+from app.chat.assignment import (
+    agents_and_placements,
+    served_creditor_ids,
+    set_placements,
+)
 from app.chat.canned import PLACEHOLDERS, all_responses, get_response, save_response
 from app.chat.console import desk_stats, queue_for
 from app.clock import utcnow
@@ -146,3 +150,46 @@ def _canned_form(
         response=response,
         placeholders=", ".join("{" + name + "}" for name in PLACEHOLDERS),
     )
+
+
+@bp.get("/team")
+@roles_required(*OVERSEERS)
+def team() -> ResponseReturnValue:
+    db = get_session()
+    agents, placed = agents_and_placements(db)
+    return render_template(
+        "agent/team.html",
+        agents=agents,
+        placed=placed,
+        creditors=visible_creditors(db, current_staff()),
+    )
+
+
+@bp.post("/team")
+@roles_required(*OVERSEERS)
+def team_save() -> ResponseReturnValue:
+    db, user = get_session(), current_staff()
+    if not forms.TeamForm().validate_on_submit():
+        abort(400)
+    creditor_ids = {c.id for c in visible_creditors(db, user)}
+    wanted = {
+        (int(agent), int(creditor))
+        for agent, _sep, creditor in (
+            value.partition(":") for value in request.form.getlist("placed")
+        )
+        if agent.isdigit() and creditor.isdigit()
+    }
+    added, removed = set_placements(db, wanted, creditor_ids)
+    record_audit(
+        db,
+        user,
+        "chat_team.update",
+        object_type="chat_team",
+        object_id=None,
+        creditor_id=None,
+        now=utcnow(),
+        detail=f"{added} placed, {removed} removed",
+    )
+    db.commit()
+    flash(_("The team is saved."))
+    return redirect(url_for("agent.team"), 303)

@@ -137,3 +137,7 @@ class CannedForm(FlaskForm):
         render_kw={"rows": 5},
     )
     is_active = BooleanField(_l("Offered to agents"), default=True)
+
+
+class TeamForm(FlaskForm):
+    """Only the CSRF token: the placements are checkboxes named "placed"."""

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 from app.chat.actions import ChatAdapters, debtor_writes
-from app.chat.assignment import place_agent
+from app.chat.assignment import place_agent, served_creditor_ids
 from app.chat.conversations import find_open_conversation, lines_after
 from app.chat.notifier import LocalNotifier
 from app.clock import utcnow
@@ -446,3 +446,27 @@ def test_an_sms_from_the_debtor_lands_in_the_open_conversation(
     assert response.status_code == 200
     lines = lines_after(session, conversation.id, 0)
     assert (lines[-1].body, lines[-1].via_sms) == ("Jeg er her stadig", True)
+
+
+def test_a_supervisor_places_agents_with_creditors(
+    app: Flask, session: Session, creditor: Creditor, agent: User, wall_now: datetime
+) -> None:
+    other = make_creditor(session, wall_now, name="Fjellvann AS", country="NO")
+    supervisor = make_user(session, wall_now, Role.SUPERVISOR)
+    client = signed_in(app, session, supervisor)
+    page = client.get("/agent/team")
+    assert page.status_code == 200
+    assert f'value="{agent.id}:{creditor.id}" id' in page.get_data(as_text=True)
+    response = client.post(
+        "/agent/team", data={**token_of(page), "placed": [f"{agent.id}:{other.id}"]}
+    )
+    assert response.status_code == 303
+    session.expire_all()
+    assert served_creditor_ids(session, agent) == [other.id]
+
+
+def test_agents_cannot_change_the_team(
+    app: Flask, session: Session, agent: User
+) -> None:
+    client = signed_in(app, session, agent)
+    assert client.get("/agent/team").status_code == 403
