@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -173,14 +174,17 @@ PROMISE_SETTLEMENT = timedelta(days=2)
 
 
 def review_promises(session: Session, *, now: datetime, link_for: LinkFor) -> int:
-    """Nudge the day before each promised date; a promise still unpaid after it is broken."""
-    today = now.date()
+    """Nudge the day before each promised date; a promise still unpaid after it is broken.
+
+    Dates are the debtor's own: "tomorrow" at 00:30 in Copenhagen is not UTC's tomorrow.
+    """
     changed = 0
     for promise in session.scalars(
         select(PromiseToPay)
         .where(PromiseToPay.status == PromiseStatus.PENDING)
         .with_for_update(skip_locked=True)
     ):
+        today = _debtor_today(session, promise, now)
         if promise.promised_on + PROMISE_SETTLEMENT < today:
             _break_promise(session, promise, now)
             changed += 1
@@ -192,6 +196,14 @@ def review_promises(session: Session, *, now: datetime, link_for: LinkFor) -> in
             _nudge(session, promise, now, link_for)
             changed += 1
     return changed
+
+
+def _debtor_today(session: Session, promise: PromiseToPay, now: datetime) -> date:
+    account = session.get(Account, promise.account_id)
+    assert account is not None
+    debtor = session.get(Debtor, account.debtor_id)
+    assert debtor is not None
+    return now.astimezone(ZoneInfo(debtor.timezone)).date()
 
 
 def _break_promise(session: Session, promise: PromiseToPay, now: datetime) -> None:

@@ -474,3 +474,16 @@ def test_not_me_stops_texts_to_the_number(
     signal = report_wrong_number(session, debtor, now=now)
     assert debtor.phone_unusable_reason == "wrong_number"
     assert signal.category == "wrong_number"
+
+
+def test_the_day_before_is_the_debtors_own_day(
+    session: Session, account: Account, debtor: Debtor, now: datetime, today: date
+) -> None:
+    on = today + timedelta(days=4)
+    promise_to_pay(session, account, on, today=today, now=now)
+    # 23:30 UTC is already 00:30 the next day in Copenhagen: the day before the promise there.
+    late_evening_utc = datetime.combine(
+        on - timedelta(days=2), time(23, 30), tzinfo=UTC
+    )
+    assert review_promises(session, now=late_evening_utc, link_for=link_for) == 1
+    assert len(nudges(session, debtor)) == 1

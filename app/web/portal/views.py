@@ -8,9 +8,10 @@ is redirected away at once; logs redact it (app/logs.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -233,7 +234,7 @@ def overview(debtor: Debtor) -> ResponseReturnValue:
         creditor=portal.creditor_of(debtor),
         views=views,
         total_minor=total_due(views),
-        today=utcnow().date(),
+        today=_today(debtor),
         frequency_labels=FREQUENCY_LABELS,
     )
 
@@ -274,7 +275,7 @@ def plan_submit(debtor: Debtor, account_id: int) -> ResponseReturnValue:
     db = get_session()
     try:
         plan = arrangements.propose_plan(
-            db, view.account, frequency, count, today=utcnow().date(), now=utcnow()
+            db, view.account, frequency, count, today=_today(debtor), now=utcnow()
         )
     except DomainError as error:
         db.rollback()
@@ -287,7 +288,7 @@ def plan_submit(debtor: Debtor, account_id: int) -> ResponseReturnValue:
 def _plan_form(
     debtor: Debtor, view: AccountView, form: PlanForm
 ) -> ResponseReturnValue:
-    offers = arrangements.plan_offers(get_session(), view.account, utcnow().date())
+    offers = arrangements.plan_offers(get_session(), view.account, _today(debtor))
     return render_template(
         "portal/plan.html",
         debtor=debtor,
@@ -398,7 +399,7 @@ def checkout_cancel(debtor: Debtor, attempt_id: int) -> ResponseReturnValue:
 @bp.get("/accounts/<int:account_id>/promise")
 @verified
 def promise_page(debtor: Debtor, account_id: int) -> ResponseReturnValue:
-    return _promise_form(_own_account(debtor, account_id), PromiseForm())
+    return _promise_form(debtor, _own_account(debtor, account_id), PromiseForm())
 
 
 @bp.post("/accounts/<int:account_id>/promise")
@@ -407,24 +408,26 @@ def promise_submit(debtor: Debtor, account_id: int) -> ResponseReturnValue:
     view = _own_account(debtor, account_id)
     form = PromiseForm()
     if not form.validate_on_submit() or form.promised_on.data is None:
-        return _promise_form(view, form), 400
+        return _promise_form(debtor, view, form), 400
     db = get_session()
     try:
         promise = arrangements.promise_to_pay(
-            db, view.account, form.promised_on.data, today=utcnow().date(), now=utcnow()
+            db, view.account, form.promised_on.data, today=_today(debtor), now=utcnow()
         )
     except DomainError:
         db.rollback()
         form.promised_on.errors = [
             _("Choose a date between tomorrow and the last date shown.")
         ]
-        return _promise_form(view, form), 400
+        return _promise_form(debtor, view, form), 400
     db.commit()
     return render_template("portal/promise_done.html", promise=promise, view=view)
 
 
-def _promise_form(view: AccountView, form: PromiseForm) -> ResponseReturnValue:
-    today = utcnow().date()
+def _promise_form(
+    debtor: Debtor, view: AccountView, form: PromiseForm
+) -> ResponseReturnValue:
+    today = _today(debtor)
     return render_template(
         "portal/promise.html",
         view=view,
@@ -508,6 +511,11 @@ def _breathing_form(debtor: Debtor, form: BreathingSpaceForm) -> ResponseReturnV
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _today(debtor: Debtor) -> date:
+    """The debtor's date: plans and promises are chosen in the debtor's own calendar."""
+    return utcnow().astimezone(ZoneInfo(debtor.timezone)).date()
 
 
 def _own_account(debtor: Debtor, account_id: int) -> AccountView:
