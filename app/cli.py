@@ -130,7 +130,7 @@ def create_user_command(
 @click.command("worker")
 def worker() -> None:
     """Run the periodic jobs (reminder planning and dispatch) until interrupted."""
-    scheduler = build_scheduler(current_app._get_current_object())  # type: ignore[attr-defined]
+    scheduler = build_scheduler(current_app._get_current_object())
     click.echo("Venlig worker started; Ctrl+C stops it.")
     try:
         scheduler.start()
@@ -141,7 +141,7 @@ def worker() -> None:
 @click.command("tick")
 def tick() -> None:
     """Run one reminder and one payments tick now and print what they did."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     click.echo(reminders_tick(app))
     click.echo(payments_tick(app))
 

@@ -101,12 +101,12 @@ def connection(engine: Engine) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def session_factory(connection: Connection):  # type: ignore[no-untyped-def]
+def session_factory(connection: Connection):
     return make_sessionmaker(connection, join_transaction_mode="create_savepoint")
 
 
 @pytest.fixture
-def session(session_factory) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+def session(session_factory) -> Iterator[Session]:
     with session_factory() as session:
         yield session
 
@@ -117,7 +117,7 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def make_app(connection: Connection, session_factory):  # type: ignore[no-untyped-def]
+def make_app(connection: Connection, session_factory):
     """Build an app on the test's connection, with extra settings."""
 
     def build(**overrides: object) -> Flask:
@@ -133,7 +133,7 @@ def make_app(connection: Connection, session_factory):  # type: ignore[no-untype
 
 
 @pytest.fixture
-def app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app) -> Flask:
     return make_app()
 
 

@@ -93,14 +93,26 @@ def record_view(
     session: Session, staff: Staff, conversation: Conversation, *, now: datetime
 ) -> None:
     """An agent opened the conversation (and with it the debtor's whole story)."""
+    _on_conversation(session, staff, conversation, "chat.viewed", now)
+
+
+def _on_conversation(
+    session: Session,
+    staff: Staff,
+    conversation: Conversation,
+    action: str,
+    now: datetime,
+    detail: str = "",
+) -> None:
     _audit(
         session,
         staff,
-        "chat.viewed",
+        action,
         object_type="conversation",
         object_id=conversation.id,
         creditor_id=conversation.creditor_id,
         now=now,
+        detail=detail,
     )
 
 
@@ -154,15 +166,7 @@ def take_conversation(
     notifier: ChatNotifier,
 ) -> None:
     take(session, conversation, staff.user, now=now, notifier=notifier)
-    _audit(
-        session,
-        staff,
-        "chat.taken",
-        object_type="conversation",
-        object_id=conversation.id,
-        creditor_id=conversation.creditor_id,
-        now=now,
-    )
+    _on_conversation(session, staff, conversation, "chat.taken", now)
 
 
 def hand_over(
@@ -175,15 +179,8 @@ def hand_over(
     notifier: ChatNotifier,
 ) -> None:
     reassign(session, conversation, staff.user, agent, now=now, notifier=notifier)
-    _audit(
-        session,
-        staff,
-        "chat.reassigned",
-        object_type="conversation",
-        object_id=conversation.id,
-        creditor_id=conversation.creditor_id,
-        now=now,
-        detail=f"to {agent.email}",
+    _on_conversation(
+        session, staff, conversation, "chat.reassigned", now, detail=f"to {agent.email}"
     )
 
 
@@ -413,15 +410,8 @@ def close_with_outcome(
     close_conversation(
         session, conversation, staff.user, outcome, now=now, notifier=notifier
     )
-    _audit(
-        session,
-        staff,
-        "chat.closed",
-        object_type="conversation",
-        object_id=conversation.id,
-        creditor_id=conversation.creditor_id,
-        now=now,
-        detail=outcome.value,
+    _on_conversation(
+        session, staff, conversation, "chat.closed", now, detail=outcome.value
     )
 
 

@@ -33,7 +33,7 @@ def register_web(app: Flask) -> None:
     """Bind extensions, blueprints and error handlers to `app`."""
     if app.config["TRUSTED_PROXIES"]:
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     # First, so that even requests refused by CSRF or rate limits carry an id.
     app.before_request(_assign_request_id)
     app.after_request(_send_request_id)
@@ -73,5 +73,5 @@ def _assign_request_id() -> None:
 
 
 def _send_request_id(response: ResponseReturnValue) -> ResponseReturnValue:
-    response.headers["X-Request-ID"] = g.request_id  # type: ignore[union-attr]
+    response.headers["X-Request-ID"] = g.request_id
     return response

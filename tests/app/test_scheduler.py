@@ -54,7 +54,7 @@ def _plan_due_today(session: Session, card: Card) -> tuple[Account, Instalment]:
 
 
 @pytest.fixture
-def worker_app(make_app) -> Flask:  # type: ignore[no-untyped-def]
+def worker_app(make_app) -> Flask:
     return make_app(PAYMENTS_BACKEND="sandbox")
 
 
@@ -66,7 +66,7 @@ def test_a_due_instalment_is_charged_and_posted_through_the_event_path(
         payments_tick(worker_app)
         payments_tick(worker_app)  # a second tick charges nothing more
     session.expire_all()
-    assert session.get(Instalment, instalment.id).status is InstalmentStatus.PAID  # type: ignore[union-attr]
+    assert session.get(Instalment, instalment.id).status is InstalmentStatus.PAID
     assert balance_of(session, account.id) == 60_000
     receipts = session.scalars(select(Message).where(Message.template_key == "receipt"))
     assert len(receipts.all()) == 1

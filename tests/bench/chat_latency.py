@@ -13,19 +13,14 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
-import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import psycopg
 from sqlalchemy import func, select
@@ -42,7 +37,8 @@ from app.models import Conversation, Creditor, Debtor
 from app.models.enums import ChatSender, Language
 from app.services.portal_links import issue_link
 from app.web.db import get_engine, get_session
-from tests.bench.portal_overview import _CSRF, SECRET, _free_port
+from tests.bench.common import free_port, serve, verified_cookie, write_figures
+from tests.bench.portal_overview import SECRET
 
 BIRTH = date(1980, 1, 1)
 
@@ -61,8 +57,9 @@ def main() -> None:
             "VENLIG_LOG_LEVEL": "WARNING",
         }
         followers = _prepare(env, args.conversations)
-        port = _free_port()
-        server = _serve(env, port, threads=args.conversations + 8)
+        port = free_port()
+        threads = str(args.conversations + 8)
+        server = serve(env, port, ("--worker-class", "gthread", "--threads", threads))
         try:
             latencies = _measure(url, port, followers, args.messages)
         finally:
@@ -88,7 +85,10 @@ def _prepare(env: dict[str, str], count: int) -> list[tuple[int, str]]:
         assert creditor is not None
         pairs = [_bench_debtor(session, creditor, n) for n in range(count)]
         session.commit()
-    return [(conversation, _sign_in(app, token)) for conversation, token in pairs]
+    return [
+        (conversation, verified_cookie(app, token, BIRTH.strftime("%d-%m-%Y")))
+        for conversation, token in pairs
+    ]
 
 
 def _bench_debtor(session: Session, creditor: Creditor, n: int) -> tuple[int, str]:
@@ -109,51 +109,6 @@ def _bench_debtor(session: Session, creditor: Creditor, n: int) -> tuple[int, st
         session.flush()
     conversation = open_or_get(session, debtor, now=utcnow(), notifier=LocalNotifier())
     return conversation.id, issue_link(session, debtor, now=utcnow())
-
-
-def _sign_in(app, token: str) -> str:  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    client.get(f"/p/{token}")
-    page = client.get("/p/verify").get_data(as_text=True)
-    match = _CSRF.search(page)
-    assert match is not None
-    response = client.post(
-        "/p/verify", data={"answer": "01-01-1980", "csrf_token": match.group(1)}
-    )
-    assert response.status_code == 303, "verification failed"
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return f"session={cookie.value}"
-
-
-def _serve(env: dict[str, str], port: int, threads: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(threads),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "tests.bench.server:app",
-    ]
-    server = subprocess.Popen(command, env={**os.environ, **env})
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/bench/trivial", timeout=1
-            ):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
 
 
 class Follower(threading.Thread):
@@ -242,7 +197,7 @@ def _measure(
     ]
 
 
-def _write(sessions, notifier: ChatNotifier, conversation_id: int) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+def _write(sessions, notifier: ChatNotifier, conversation_id: int) -> tuple[int, float]:
     with sessions.begin() as session:
         conversation = session.get(Conversation, conversation_id)
         message = append(
@@ -275,10 +230,7 @@ def _report(latencies: list[float], backend: str, conversations: int) -> None:
         else None,
         "max_ms": round(1000 * ordered[-1], 1) if ordered else None,
     }
-    out = Path("artifacts/bench")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"chat_latency_{backend}.json").write_text(json.dumps(figures, indent=2))
-    print(json.dumps(figures, indent=2))
+    write_figures(f"chat_latency_{backend}.json", figures)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ The PostgreSQL URL defaults to TEST_DATABASE_URL; without one that part is skipp
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -36,13 +35,12 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 
 from app import migrate
 from app.clock import utcnow
@@ -68,23 +66,17 @@ from app.models.enums import (
     LedgerKind,
     VerificationFactor,
 )
+from tests.bench.common import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    machine_load,
+    scratch_postgres,
+    write_figures,
+)
 
-OUT = Path("artifacts/bench")
 HEADER = "Fakturanummer;Fakturadato;Forfaldsdato;Kundenummer;Navn;Mobil;Beløb"
 # Big enough for the million-row file; the app's default limit is IngestLimits().max_bytes.
 MAX_BYTES = 1 << 30
-FIRST_NAMES = (
-    "Anne", "Mette", "Kirsten", "Hanne", "Helle", "Susanne", "Lone", "Camilla", "Marianne",
-    "Louise", "Peter", "Jens", "Michael", "Lars", "Thomas", "Henrik", "Søren", "Christian",
-    "Martin", "Jørgen", "Niels", "Rasmus", "Mads", "Frederik", "Ida", "Sofie", "Emma",
-    "Freja", "Asger", "Bjørn", "Åse", "Øjvind",
-)  # fmt: skip
-LAST_NAMES = (
-    "Nielsen", "Jensen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen",
-    "Sørensen", "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen",
-    "Thomsen", "Christiansen", "Poulsen", "Johansen", "Møller", "Mortensen", "Østergaard",
-    "Bøgh", "Lindqvist-Aagaard",
-)  # fmt: skip
 
 
 def main() -> None:
@@ -106,7 +98,7 @@ def main() -> None:
     parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     pg_url = args.database_url or os.environ.get("TEST_DATABASE_URL", "")
-    figures: dict[str, Any] = {"rows": args.rows, "load_before": _load()}
+    figures: dict[str, Any] = {"rows": args.rows, "load_before": machine_load()}
     with tempfile.TemporaryDirectory(prefix="venlig-bench-") as tmp:
         folder = Path(tmp)
         today = utcnow().date()
@@ -145,8 +137,8 @@ def main() -> None:
                 **million,
                 "aim_peak_mb": 300,
             }
-    figures["load_after"] = _load()
-    _report(figures)
+    figures["load_after"] = machine_load()
+    write_figures("ingest_import.json", figures)
 
 
 # --- The file -----------------------------------------------------------------------------
@@ -227,23 +219,14 @@ def _amount(minor: int, rng: random.Random) -> str:
 @contextmanager
 def _database(backend: str, folder: Path, pg_url: str) -> Iterator[str]:
     """A fresh, migrated database: a SQLite file, or a scratch PostgreSQL database."""
-    name = f"venlig_bench_{secrets.token_hex(6)}"
     if backend == "sqlite":
-        url = f"sqlite:///{folder / f'{name}.sqlite3'}"
+        url = f"sqlite:///{folder / f'venlig_bench_{secrets.token_hex(6)}.sqlite3'}"
         _migrate(url)
         yield url
         return
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        url = make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+    with scratch_postgres(pg_url) as url:
         _migrate(url)
         yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _migrate(url: str) -> None:
@@ -541,18 +524,6 @@ def _compare(
         "ratio_end_to_end": round(rows / end_to_end / plain_rate, 4),
         "aim_ratio": 0.5,
     }
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _report(figures: dict[str, Any]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    figures["cpus"] = os.cpu_count()
-    figures["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    (OUT / "ingest_import.json").write_text(json.dumps(figures, indent=2))
-    print(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

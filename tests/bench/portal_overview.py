@@ -9,16 +9,7 @@ the trivial route's rate, p99 under 100 ms on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -29,10 +20,10 @@ from app.migrate import upgrade
 from app.models import Account, Creditor, Debtor
 from app.services.portal_links import factor_for, issue_link
 from app.web.db import get_engine, get_session
+from tests.bench.common import free_port, serve, verified_cookie, write_figures
 from tests.bench.load import LoadResult, run_load
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def main() -> None:
@@ -49,8 +40,8 @@ def main() -> None:
             "VENLIG_LOG_LEVEL": "WARNING",
         }
         cookie = _prepare(env)
-        port = _free_port()
-        server = _serve(env, port)
+        port = free_port()
+        server = serve(env, port)
         try:
             results = {
                 "trivial": run_load(
@@ -89,21 +80,10 @@ def _prepare(env: dict[str, str]) -> str:
         assert creditor is not None
         answer = _answer(session, factor_for(creditor, debtor).value, debtor)
         session.commit()
-    client = app.test_client()
-    client.get(f"/p/{token}")
-    page = client.get("/p/verify").get_data(as_text=True)
-    match = _CSRF.search(page)
-    assert match is not None
-    response = client.post(
-        "/p/verify", data={"answer": answer, "csrf_token": match.group(1)}
-    )
-    assert response.status_code == 303, "verification failed"
-    cookie = client.get_cookie("session")
-    assert cookie is not None
-    return f"session={cookie.value}"
+    return verified_cookie(app, token, answer)
 
 
-def _busiest_debtor(session) -> Debtor:  # type: ignore[no-untyped-def]
+def _busiest_debtor(session) -> Debtor:
     debtor_id = session.scalar(
         select(Account.debtor_id)
         .group_by(Account.debtor_id)
@@ -114,7 +94,7 @@ def _busiest_debtor(session) -> Debtor:  # type: ignore[no-untyped-def]
     return debtor
 
 
-def _answer(session, factor: str, debtor: Debtor) -> str:  # type: ignore[no-untyped-def]
+def _answer(session, factor: str, debtor: Debtor) -> str:
     if factor == "birth_date" and debtor.birth_date:
         return debtor.birth_date.isoformat()
     if factor == "postcode":
@@ -122,38 +102,6 @@ def _answer(session, factor: str, debtor: Debtor) -> str:  # type: ignore[no-unt
     return session.scalar(
         select(Account.external_reference).where(Account.debtor_id == debtor.id)
     )
-
-
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        "2",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "tests.bench.server:app",
-    ]
-    server = subprocess.Popen(command, env={**os.environ, **env})
-    for _ in range(100):
-        try:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{port}/bench/trivial", timeout=1
-            ):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise RuntimeError("gunicorn did not start")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _report(results: dict[str, LoadResult], backend: str) -> None:
@@ -168,10 +116,7 @@ def _report(results: dict[str, LoadResult], backend: str) -> None:
         "trivial_p99_ms": round(trivial.p99_ms, 1),
         "errors": trivial.errors + overview.errors,
     }
-    out = Path("artifacts/bench")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"portal_overview_{backend}.json").write_text(json.dumps(figures, indent=2))
-    print(json.dumps(figures, indent=2))
+    write_figures(f"portal_overview_{backend}.json", figures)
 
 
 if __name__ == "__main__":

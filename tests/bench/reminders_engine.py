@@ -24,20 +24,16 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import multiprocessing
 import os
 import pstats
 import secrets
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,24 +47,19 @@ from reminders.jobs import DISPATCH_BATCH
 from reminders.planner import plan_due_steps
 from reminders.sequences import ensure_default_sequence
 from reminders.sms import OutgoingSms, SentSms
+from tests.bench.common import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    OUT,
+    machine_load,
+    scratch_postgres,
+    write_figures,
+)
 
 # A Tuesday, 10:30 in Copenhagen: inside the contact window, not a holiday.
 NOW = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
 DUE_DAYS_AGO = 20
 TICK_CLAIM = DISPATCH_BATCH  # what a worker claims at a time (reminders.jobs)
-OUT = Path("artifacts/bench")
-FIRST_NAMES = (
-    "Anne", "Mette", "Kirsten", "Hanne", "Helle", "Susanne", "Lone", "Camilla", "Marianne",
-    "Louise", "Peter", "Jens", "Michael", "Lars", "Thomas", "Henrik", "Søren", "Christian",
-    "Martin", "Jørgen", "Niels", "Rasmus", "Mads", "Frederik", "Ida", "Sofie", "Emma",
-    "Freja", "Asger", "Bjørn", "Åse", "Øjvind",
-)  # fmt: skip
-LAST_NAMES = (
-    "Nielsen", "Jensen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen",
-    "Sørensen", "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen",
-    "Thomsen", "Christiansen", "Poulsen", "Johansen", "Møller", "Mortensen", "Østergaard",
-    "Bøgh", "Lindqvist-Aagaard",
-)  # fmt: skip
 
 
 def main() -> None:
@@ -105,8 +96,8 @@ def main() -> None:
         return
     if make_url(base_url).get_backend_name() != "postgresql":
         raise SystemExit("reminders_engine: the benchmark runs on PostgreSQL only")
-    figures: dict[str, Any] = {"database": "postgresql", "load_before": _load()}
-    with _scratch_database(base_url) as url:
+    figures: dict[str, Any] = {"database": "postgresql", "load_before": machine_load()}
+    with scratch_postgres(base_url) as url:
         engine = make_engine(url)
         migrate.upgrade(engine)
         sessions = make_sessionmaker(engine)
@@ -120,28 +111,11 @@ def main() -> None:
         )
         figures["slow_sender"] = _bench_slow_sender(engine, url, args)
         engine.dispose()
-    figures["load_after"] = _load()
-    _report(figures)
+    figures["load_after"] = machine_load()
+    write_figures("reminders_engine_postgresql.json", figures)
 
 
 # --- Database -----------------------------------------------------------------------------
-
-
-@contextmanager
-def _scratch_database(base_url: str) -> Iterator[str]:
-    """A new database beside `base_url`'s, dropped at the end whatever happens."""
-    name = f"venlig_bench_{secrets.token_hex(6)}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(base_url).set(database=name).render_as_string(hide_password=False)
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _seed(engine: Engine, sessions: sessionmaker[Session], count: int) -> int:
@@ -552,20 +526,6 @@ def _hotspots(profiler: cProfile.Profile, name: str, top: int = 15) -> list[str]
         for line in buffer.getvalue().splitlines()
         if line.strip() and line.strip()[0].isdigit()
     ][1 : top + 1]
-
-
-def _load() -> list[float]:
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _report(figures: dict[str, Any]) -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
-    figures["cpus"] = os.cpu_count()
-    figures["run_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    (OUT / "reminders_engine_postgresql.json").write_text(
-        json.dumps(figures, indent=2, default=str)
-    )
-    print(json.dumps(figures, indent=2, default=str))
 
 
 if __name__ == "__main__":

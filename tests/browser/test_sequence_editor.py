@@ -40,7 +40,7 @@ def demo_sequence(live_server: LiveServer) -> Iterator[None]:
         session.commit()
 
 
-def _steps(session) -> list[Step]:  # type: ignore[no-untyped-def]
+def _steps(session) -> list[Step]:
     creditor = session.scalars(
         select(Creditor).where(Creditor.slug == "nordlys-energi")
     ).one()

@@ -24,7 +24,7 @@ from tests.chat.conftest import make_agent
 from tests.factories import make_creditor, make_debtor, make_user
 
 
-def _ask(session: Session, debtor: Debtor, now: datetime, adapters: ChatAdapters):  # type: ignore[no-untyped-def]
+def _ask(session: Session, debtor: Debtor, now: datetime, adapters: ChatAdapters):
     debtor_writes(session, debtor, "Hej, kan I hjælpe?", now=now, adapters=adapters)
     conversation = find_open_conversation(session, debtor.id)
     assert conversation is not None

@@ -344,4 +344,4 @@ def test_the_debtor_is_told_an_honest_wait(
     assert not closed.open_now
     assert closed.minutes is None
     assert closed.next_opening == datetime.fromisoformat("2026-11-23T07:00:00+00:00")
-    assert date(2026, 11, 23) == closed.next_opening.date()  # type: ignore[union-attr]
+    assert date(2026, 11, 23) == closed.next_opening.date()

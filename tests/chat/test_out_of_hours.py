@@ -31,7 +31,7 @@ def _dispatch(sessions: sessionmaker[Session], now: datetime) -> FakeSmsSender:
 
 def _leave_a_message(
     session: Session, creditor: Creditor, debtor: Debtor, adapters: ChatAdapters
-):  # type: ignore[no-untyped-def]
+):
     debtor_writes(
         session, debtor, "Kan I ringe i morgen?", now=NIGHT, adapters=adapters
     )

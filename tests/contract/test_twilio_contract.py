@@ -22,7 +22,7 @@ CALLBACK = "https://venlig.example/webhooks/twilio/status"
 
 
 @dataclass
-class MockRoutedClient(TwilioHttpClient):  # type: ignore[misc]
+class MockRoutedClient(TwilioHttpClient):
     """Sends the library's requests to the mock instead of api.twilio.com, and records them."""
 
     base: str = ""

@@ -366,7 +366,7 @@ def test_a_chunk_that_fails_on_the_database_is_rolled_back_and_taken_again(
     calls = iter(range(100))
 
     def flaky(*args: object, **kwargs: object) -> object:
-        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        result = real(*args, **kwargs)
         if next(calls) == 1:
             raise OperationalError("INSERT", {}, Exception("connection lost"))
         return result
@@ -418,13 +418,13 @@ def test_a_large_dry_run_on_sqlite_shows_how_far_it_got(
 
     def watching(db: Session, *args: object, **kwargs: object) -> object:
         def items() -> Iterator[object]:
-            for item in args[1]:  # type: ignore[attr-defined]
+            for item in args[1]:
                 with sessions() as other:
                     batch = other.scalars(select(ImportBatch)).one()
                     seen.append(batch.rows_done)
                 yield item
 
-        return real(db, args[0], items(), **kwargs)  # type: ignore[arg-type]
+        return real(db, args[0], items(), **kwargs)
 
     monkeypatch.setattr(batches, "plan_import", watching)
     queued(session, store, creditor, now, HEADER + rows(55))

@@ -217,7 +217,7 @@ class _GeneratedCsv(io.RawIOBase):
 
 def import_generated(header: bytes, lines: Iterator[bytes]) -> Iterator[ImportItem]:
     return read_invoices(
-        _GeneratedCsv(header, lines),  # type: ignore[arg-type]
+        _GeneratedCsv(header, lines),
         filename="big.csv",
         default_country="DK",
         default_currency="DKK",

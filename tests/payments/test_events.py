@@ -82,7 +82,7 @@ def link_for(token: str) -> str:
     return f"https://venlig.example/p/{token}"
 
 
-def rules_for(_account: Account, debtor: Debtor):  # type: ignore[no-untyped-def]
+def rules_for(_account: Account, debtor: Debtor):
     return effective_rules(profile_for(debtor.country))
 
 
@@ -214,7 +214,7 @@ def test_a_correctly_signed_event_is_parsed(account: Account) -> None:
         pytest.param(lambda p: sign(p)[1].replace("v1=", "v0="), id="other-scheme"),
     ],
 )
-def test_a_bad_signature_is_refused(signature, account: Account) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_signature_is_refused(signature, account: Account) -> None:
     payload = json.dumps(paid_event(account, 100))
     with pytest.raises(InvalidEvent):
         verify_event(payload.encode(), signature(payload), SECRET)
@@ -785,7 +785,7 @@ def books(session: Session, world: World) -> dict[str, Any]:
             ],
         }
     attempts = {
-        name: session.get(CheckoutAttempt, attempt_id).status.value  # type: ignore[union-attr]
+        name: session.get(CheckoutAttempt, attempt_id).status.value
         for name, attempt_id in world.attempts.items()
     }
     sent = sorted(

@@ -699,5 +699,5 @@ def test_a_wallet_plan_gets_one_pay_link_text_a_few_days_before_each_date(
     assert "/p/" in (texts[0].body or "")
     assert first.reminded_at is not None
     assert second.reminded_at is None
-    views = accounts_for(session, session.get(Debtor, account.debtor_id))  # type: ignore[arg-type]
+    views = accounts_for(session, session.get(Debtor, account.debtor_id))
     assert [i.id for i in views[0].needs_action(first.due_on)] == [first.id]

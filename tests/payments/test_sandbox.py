@@ -151,7 +151,7 @@ def test_the_checkout_link_carries_the_request(gateway: SandboxGateway) -> None:
         pytest.param(lambda _t: "", id="empty"),
     ],
 )
-def test_a_tampered_checkout_link_is_unknown(gateway: SandboxGateway, tamper) -> None:  # type: ignore[no-untyped-def]
+def test_a_tampered_checkout_link_is_unknown(gateway: SandboxGateway, tamper) -> None:
     token = gateway.create_checkout(request_for()).url.removeprefix(BASE)
     with pytest.raises(UnknownCheckout):
         gateway.read_checkout(tamper(token))
@@ -398,7 +398,7 @@ def start_plan(
     account: Account,
     card: Card,
     now: datetime,
-):  # type: ignore[no-untyped-def]
+):
     plan = propose_plan(
         session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
     )

@@ -34,7 +34,7 @@ WORKERS = 4
 
 
 def _rules(_account: object, debtor: object) -> object:
-    return effective_rules(profile_for(debtor.country))  # type: ignore[attr-defined]
+    return effective_rules(profile_for(debtor.country))
 
 
 class FileSender:
@@ -66,7 +66,7 @@ def _work(url: str, out: str, delay: float) -> None:
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> str:  # type: ignore[misc]
+def database(tmp_path: Path) -> str:
     with scratch_database("postgresql", tmp_path) as url:
         engine = make_engine(url)
         migrate.upgrade(engine)
@@ -143,7 +143,7 @@ def test_a_worker_killed_mid_send_never_causes_a_second_send(
     doomed = _spawn(database, out, delay=0.02)
     while not out.exists() or len(out.read_text().splitlines()) < 20:
         time.sleep(0.05)
-    os.kill(doomed.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    os.kill(doomed.pid, signal.SIGKILL)
     doomed.join()
     survivor = _spawn(database, out)
     survivor.join(timeout=300)

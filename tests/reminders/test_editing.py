@@ -497,7 +497,7 @@ def test_a_new_email_step_is_planned_by_email(
 # Helpers
 
 
-def plan(session: Session, now: datetime = MORNING):  # type: ignore[no-untyped-def]
+def plan(session: Session, now: datetime = MORNING):
     return plan_due_steps(
         session,
         now=now,

@@ -27,7 +27,7 @@ MORNING = datetime(2026, 11, 17, 9, 0, tzinfo=UTC)
 NIGHT = datetime(2026, 11, 17, 22, 30, tzinfo=UTC)  # 23:30 in Copenhagen
 
 
-def rules_for(_account: Account, debtor: Debtor):  # type: ignore[no-untyped-def]
+def rules_for(_account: Account, debtor: Debtor):
     return effective_rules(profile_for(debtor.country))
 
 
@@ -56,13 +56,13 @@ def overdue_account(
     )
 
 
-def plan(session: Session, now: datetime = MORNING):  # type: ignore[no-untyped-def]
+def plan(session: Session, now: datetime = MORNING):
     return plan_due_steps(session, now=now, rules_for=rules_for)
 
 
 def dispatch(
     factory: sessionmaker[Session], sender: FakeSmsSender, now: datetime = MORNING
-):  # type: ignore[no-untyped-def]
+):
     return dispatch_due(
         factory, sender, now=now, rules_for=rules_for, link_for=link_for
     )
@@ -172,7 +172,7 @@ def test_the_policy_is_checked_again_at_send_time(
 ) -> None:
     account = overdue_account(session, creditor, days=5)
     plan(session)
-    session.get(Debtor, account.debtor_id).sms_opted_out_at = MORNING  # type: ignore[union-attr]
+    session.get(Debtor, account.debtor_id).sms_opted_out_at = MORNING
     session.commit()
     sender = FakeSmsSender()
     assert dispatch(session_factory, sender).suppressed == 1
@@ -251,7 +251,7 @@ def test_a_landline_marks_the_number_unusable(
     assert messages(session, account)[0].status is MessageStatus.FAILED
     assert (
         session.get(Debtor, account.debtor_id).phone_unusable_reason == "provider_21614"
-    )  # type: ignore[union-attr]
+    )
 
 
 def test_a_message_left_sending_by_a_dead_worker_becomes_unknown(
@@ -302,7 +302,7 @@ def test_a_replayed_inbound_sms_is_handled_once(
     session: Session, creditor: Creditor
 ) -> None:
     account = overdue_account(session, creditor, days=5)
-    phone = session.get(Debtor, account.debtor_id).phone_e164  # type: ignore[union-attr]
+    phone = session.get(Debtor, account.debtor_id).phone_e164
     receive_sms(
         session,
         from_number=phone,
@@ -348,7 +348,7 @@ def test_free_text_goes_to_the_risk_hook_and_may_ask_for_a_person(
     session: Session, creditor: Creditor
 ) -> None:
     account = overdue_account(session, creditor, days=5)
-    phone = session.get(Debtor, account.debtor_id).phone_e164  # type: ignore[union-attr]
+    phone = session.get(Debtor, account.debtor_id).phone_e164
     seen: list[str] = []
     result = receive_sms(
         session,
@@ -413,7 +413,7 @@ def test_error_21610_marks_the_debtor_opted_out(
         error_code="21610",
         now=MORNING,
     )
-    assert session.get(Debtor, account.debtor_id).sms_opted_out_at == MORNING  # type: ignore[union-attr]
+    assert session.get(Debtor, account.debtor_id).sms_opted_out_at == MORNING
 
 
 def test_a_batch_of_texts_never_mixes_up_debtors(

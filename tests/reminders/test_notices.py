@@ -68,7 +68,7 @@ def test_a_queued_notice_is_dropped_after_the_debtor_says_stop(
     session: Session,
 ) -> None:
     message = _claimed(session, "promise_nudge", MORNING)
-    session.get(Debtor, message.debtor_id).sms_opted_out_at = MORNING  # type: ignore[union-attr]
+    session.get(Debtor, message.debtor_id).sms_opted_out_at = MORNING
     assert _deliver(session, message, MORNING).sent == []
     assert message.status is MessageStatus.SUPPRESSED
 

@@ -68,7 +68,7 @@ def test_cease_contact_stops_a_reminder_already_queued_and_confirms_once(
         result=DispatchResult(),
     )
     assert sender.sent == []
-    assert session.get(Message, queued.id).status is MessageStatus.SUPPRESSED  # type: ignore[union-attr]
+    assert session.get(Message, queued.id).status is MessageStatus.SUPPRESSED
     confirmations = session.scalars(
         select(Message).where(Message.template_key == "cease_confirmation")
     ).all()
@@ -105,7 +105,7 @@ def test_a_high_severity_signal_pauses_in_the_same_transaction(
 
 
 @pytest.fixture
-def queue_setup(session: Session, now: datetime):  # type: ignore[no-untyped-def]
+def queue_setup(session: Session, now: datetime):
     mine, theirs = make_creditor(session, now), make_creditor(session, now)
     debtor = make_debtor(session, mine, now)
     other = make_debtor(session, theirs, now)
@@ -128,7 +128,7 @@ def queue_setup(session: Session, now: datetime):  # type: ignore[no-untyped-def
 
 def test_the_queue_lists_high_first_and_only_the_supervisors_creditors(
     session: Session,
-    queue_setup,  # type: ignore[no-untyped-def]
+    queue_setup,
 ) -> None:
     mine, _account, low, high, foreign, _supervisor = queue_setup
     rows = risk_queue(session, QueueFilter(creditor_ids=(mine.id,)))
@@ -141,7 +141,7 @@ def test_the_queue_lists_high_first_and_only_the_supervisors_creditors(
 def test_review_keeps_dismissals_and_refuses_a_second_review(
     session: Session,
     now: datetime,
-    queue_setup,  # type: ignore[no-untyped-def]
+    queue_setup,
 ) -> None:
     mine, _account, low, _high, foreign, supervisor = queue_setup
     dismissed = review_signal(
@@ -180,7 +180,7 @@ def test_review_keeps_dismissals_and_refuses_a_second_review(
 def test_the_complaint_file_holds_everything_in_order_and_exports_safely(
     session: Session,
     now: datetime,
-    queue_setup,  # type: ignore[no-untyped-def]
+    queue_setup,
 ) -> None:
     _mine, account, _low, _high, _foreign, _supervisor = queue_setup
     message = _queued_reminder(session, account, now - timedelta(days=1))
@@ -202,7 +202,7 @@ def test_the_complaint_file_holds_everything_in_order_and_exports_safely(
 def test_weekly_rates_count_signals_per_thousand_texts(
     session: Session,
     now: datetime,
-    queue_setup,  # type: ignore[no-untyped-def]
+    queue_setup,
 ) -> None:
     mine, *_rest = queue_setup
     rates = weekly_rates(session, (mine.id,), today=now.date())

@@ -69,7 +69,7 @@ def test_stop_then_start_alone_is_not_a_pattern(
 def _sent_steps(
     session: Session, account_id: int, debtor_id: int, now: datetime, count: int
 ) -> None:
-    creditor_id = session.get(Debtor, debtor_id).creditor_id  # type: ignore[union-attr]
+    creditor_id = session.get(Debtor, debtor_id).creditor_id
     sequence = Sequence(
         creditor_id=creditor_id, name="test", is_default=False, created_at=now
     )

@@ -54,7 +54,7 @@ LANGUAGE_CHOICES = [
 
 def _choices(labels: dict[str, object]) -> list[SelectChoice]:
     # Lazy labels: translated when the page renders, in the viewer's language.
-    return [SelectChoice(value, label) for value, label in labels.items()]  # type: ignore[arg-type]
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 class ReplyForm(FlaskForm):

@@ -185,12 +185,12 @@ def _forms(db: Session, chat: Conversation, panel: ContextPanel) -> dict[str, ob
         "take_form": FlaskForm(),
     }
     for name in ("promise_form", "dispute_form", "pause_form", "resume_form"):
-        built[name].account_id.choices = accounts  # type: ignore[attr-defined]
-    built["note_form"].account_id.choices = [  # type: ignore[attr-defined]
+        built[name].account_id.choices = accounts
+    built["note_form"].account_id.choices = [
         SelectChoice("0", _("The debtor")),
         *accounts,
     ]
-    built["offer_form"].offer.choices = [  # type: ignore[attr-defined]
+    built["offer_form"].offer.choices = [
         SelectChoice(
             f"{view.account.id}|{o.frequency.value}:{o.count}",
             _offer_label(o, view.account.currency),
@@ -199,7 +199,7 @@ def _forms(db: Session, chat: Conversation, panel: ContextPanel) -> dict[str, ob
         for view in panel.accounts
         for o in panel.offers.get(view.account.id, [])
     ]
-    built["reassign_form"].user_id.choices = [  # type: ignore[attr-defined]
+    built["reassign_form"].user_id.choices = [
         SelectChoice(str(a.id), a.name) for a in panel.agents
     ]
     return built
@@ -380,7 +380,7 @@ def promise(conversation_id: int) -> ResponseReturnValue:
             _staff(),
             c,
             int(form.account_id.data or 0),
-            form.promised_on.data,  # type: ignore[arg-type]
+            form.promised_on.data,
             now=utcnow(),
             notifier=chat_notifier(current_app),
         ),

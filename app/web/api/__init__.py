@@ -45,7 +45,7 @@ for _blueprint in API_BLUEPRINTS:
     csrf.exempt(_blueprint)
 
 
-class VenligApi(Api):  # type: ignore[misc]
+class VenligApi(Api):
     """flask-smorest, answering errors in the app's one JSON shape (app.web.errors)."""
 
     ERROR_SCHEMA = ErrorSchema

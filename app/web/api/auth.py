@@ -32,7 +32,7 @@ def current_creditor() -> Creditor | None:
             found = api_keys.authenticate(get_session(), token, now=utcnow())
         g.api_creditor = found
         g.api_key_hash = api_keys.hash_key(token) if found and token else None
-    return found  # type: ignore[return-value]
+    return found
 
 
 def api_creditor() -> Creditor:

@@ -239,4 +239,4 @@ class DeskForm(FlaskForm):
     )
 
     def days(self) -> list[BooleanField]:
-        return [self[f"day_{n}"] for n in range(7)]  # type: ignore[misc]
+        return [self[f"day_{n}"] for n in range(7)]

@@ -40,7 +40,7 @@ def event_stream(
 ) -> Response:
     """Stream the conversation's lines; `on_progress(last_seq)` runs after each batch and
     keep-alive (the debtor's "seen", the agent's presence)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     # The request's own session (access checks) must not hold a transaction, on SQLite a
     # write lock, for as long as the stream runs; each poll uses a short session of its own.
     get_session().close()

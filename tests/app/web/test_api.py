@@ -113,7 +113,7 @@ def count(session: Session, model: Any, creditor: Creditor) -> int:
 def assert_error(response: TestResponse, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/json"
-    body: dict[str, Any] = response.json  # type: ignore[assignment]
+    body: dict[str, Any] = response.json
     assert body["code"] == code
     assert isinstance(body["message"], str)
     assert body["message"]
@@ -164,7 +164,7 @@ def test_keys_are_stored_only_as_a_hash_and_record_their_last_use(
     assert key.last_used_at is None
     client.get("/api/v1/accounts", headers=tenant_a.auth)
     session.expire_all()
-    assert session.get(ApiKey, key.id).last_used_at is not None  # type: ignore[union-attr]
+    assert session.get(ApiKey, key.id).last_used_at is not None
 
 
 # --- accounts:batch -----------------------------------------------------------------

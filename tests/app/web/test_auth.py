@@ -118,7 +118,7 @@ def test_next_returns_to_the_page_asked_for(client: FlaskClient, agent: User) ->
     assert response.headers["Location"] == "/debtors?q=x"
 
 
-def test_sign_in_attempts_are_rate_limited(make_app, agent: User) -> None:  # type: ignore[no-untyped-def]
+def test_sign_in_attempts_are_rate_limited(make_app, agent: User) -> None:
     client = make_app(RATELIMIT_ENABLED=True).test_client()
     statuses = [
         sign_in(client, agent.email, "wrong password!").status_code for _ in range(11)

@@ -49,7 +49,7 @@ def notifier() -> LocalNotifier:
 
 
 @pytest.fixture
-def app(make_app, notifier: LocalNotifier) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app, notifier: LocalNotifier) -> Flask:
     app = make_app(
         CHAT_NOTIFIER="polling",
         CHAT_STREAM_SECONDS=0,
@@ -190,7 +190,7 @@ def test_another_creditors_agent_gets_404_and_no_events(
     refused = client.post(f"/agent/c/{conversation.id}/take", data=token_of(page))
     assert refused.status_code == 404
     session.expire_all()
-    assert session.get(Conversation, conversation.id).assigned_user_id is None  # type: ignore[union-attr]
+    assert session.get(Conversation, conversation.id).assigned_user_id is None
 
 
 def test_every_opening_of_a_conversation_is_audited(
@@ -324,7 +324,7 @@ def test_actions_change_the_account_and_reach_the_debtor_and_the_audit(
         client, conversation, "pause", "pause", account_id=str(account.id), days="7"
     )
     session.expire_all()
-    assert session.get(Account, account.id).pause_reason == "agent_pause"  # type: ignore[union-attr]
+    assert session.get(Account, account.id).pause_reason == "agent_pause"
     post_action(client, conversation, "resume", "resume", account_id=str(account.id))
     promised_on = (wall_now.date() + timedelta(days=3)).isoformat()
     post_action(
@@ -340,7 +340,7 @@ def test_actions_change_the_account_and_reach_the_debtor_and_the_audit(
     )
     post_action(client, conversation, "close", "close", outcome="promise")
     session.expire_all()
-    assert session.get(Account, account.id).status is AccountStatus.PROMISED  # type: ignore[union-attr]
+    assert session.get(Account, account.id).status is AccountStatus.PROMISED
     closed = session.get(Conversation, conversation.id)
     assert closed is not None
     assert closed.status is ConversationStatus.CLOSED
@@ -402,7 +402,7 @@ def test_the_supervisor_sees_the_desk_and_reassigns(
     )
     assert response.status_code == 303
     session.expire_all()
-    assert session.get(Conversation, conversation.id).assigned_user_id == colleague.id  # type: ignore[union-attr]
+    assert session.get(Conversation, conversation.id).assigned_user_id == colleague.id
 
 
 def test_a_supervisor_edits_canned_responses_and_unknown_placeholders_are_refused(

@@ -49,7 +49,7 @@ def notifier() -> LocalNotifier:
 
 
 @pytest.fixture
-def app(make_app, notifier: LocalNotifier) -> Flask:  # type: ignore[no-untyped-def]
+def app(make_app, notifier: LocalNotifier) -> Flask:
     # Streams end after one read, so a test reads everything there is and returns.
     app = make_app(CHAT_NOTIFIER="polling", CHAT_STREAM_SECONDS=0)
     app.extensions[NOTIFIER_KEY] = notifier
@@ -111,7 +111,7 @@ def say(
     )
 
 
-def events(client: FlaskClient, conversation_id: int, **headers: str) -> list[dict]:  # type: ignore[type-arg]
+def events(client: FlaskClient, conversation_id: int, **headers: str) -> list[dict]:
     response = client.get(f"/p/help/{conversation_id}/events", headers=headers)
     assert response.status_code == 200
     assert response.mimetype == "text/event-stream"

@@ -82,13 +82,13 @@ def step_fields(prefix: str, day: int, text: str, **extra: str) -> dict[str, str
     return {f"{prefix}-{name}": value for name, value in fields.items()}
 
 
-def add(client: FlaskClient, day: int, text: str, query: str = "", **extra: str):  # type: ignore[no-untyped-def]
+def add(client: FlaskClient, day: int, text: str, query: str = "", **extra: str):
     token = csrf_token(client, SEQUENCE + query)
     data = {"new-csrf_token": token, **step_fields("new", day, text, **extra)}
     return client.post(f"{SEQUENCE}/steps{query}", data=data)
 
 
-def update(client: FlaskClient, step: Step, day: int, text: str, **extra: str):  # type: ignore[no-untyped-def]
+def update(client: FlaskClient, step: Step, day: int, text: str, **extra: str):
     prefix = f"step-{step.id}"
     token = csrf_token(client, SEQUENCE)
     data = {f"{prefix}-csrf_token": token, **step_fields(prefix, day, text, **extra)}
@@ -209,7 +209,7 @@ def test_a_bad_step_is_refused_and_nothing_changes(
     text: str,
     message: str,
 ) -> None:
-    response = add(client, day, text)  # type: ignore[arg-type]
+    response = add(client, day, text)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page

@@ -82,7 +82,7 @@ def test_a_405_page_is_translated(client: FlaskClient) -> None:
     assert "Det er ikke mulig her" in response.get_data(as_text=True)
 
 
-def test_a_403_page_is_translated(make_app, session: Session, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def test_a_403_page_is_translated(make_app, session: Session, now: datetime) -> None:
     from app.models.enums import Role
     from app.web.auth.login import roles_required
 
@@ -109,7 +109,7 @@ def test_a_405_names_the_allowed_methods(client: FlaskClient) -> None:
     assert "GET" in response.headers["Allow"]
 
 
-def test_a_500_is_friendly_and_rolls_back(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_500_is_friendly_and_rolls_back(make_app) -> None:
     app = make_app()
 
     @app.get("/boom")

@@ -210,7 +210,7 @@ def test_not_me_stops_texts_to_the_number(
     response = post_from(client, "/p/verify", "/p/not-me")
     assert response.status_code == 200
     session.expire_all()
-    assert session.get(Debtor, debtor.id).phone_unusable_reason == "wrong_number"  # type: ignore[union-attr]
+    assert session.get(Debtor, debtor.id).phone_unusable_reason == "wrong_number"
     signal = session.scalar(select(RiskSignal).where(RiskSignal.debtor_id == debtor.id))
     assert signal is not None
     assert signal.category == "wrong_number"
@@ -245,7 +245,7 @@ def test_pay_in_full_with_a_declined_then_a_good_card(
     assert done.status_code == 200
     session.expire_all()
     assert balance_of(session, account.id) == 0
-    assert session.get(Account, account.id).status is AccountStatus.PAID  # type: ignore[union-attr]
+    assert session.get(Account, account.id).status is AccountStatus.PAID
     receipt = session.scalar(select(Message).where(Message.template_key == "receipt"))
     assert receipt is not None
     assert "1.200,00" in (receipt.body or "")
@@ -280,7 +280,7 @@ def test_a_three_instalment_plan_pays_the_first_and_keeps_the_card(
     ]
     assert sum(i.amount_minor for i in plan.instalments) == 120_000
     assert balance_of(session, account.id) == 80_000
-    assert session.get(Account, account.id).status is AccountStatus.PLAN  # type: ignore[union-attr]
+    assert session.get(Account, account.id).status is AccountStatus.PLAN
 
 
 def test_an_unoffered_plan_is_refused(
@@ -310,7 +310,7 @@ def test_a_promise_within_the_limit_pauses_and_one_beyond_is_refused(
     promise = session.scalar(select(PromiseToPay))
     assert promise is not None
     assert promise.promised_on.isoformat() == good
-    assert session.get(Account, account.id).status is AccountStatus.PROMISED  # type: ignore[union-attr]
+    assert session.get(Account, account.id).status is AccountStatus.PROMISED
 
 
 def test_a_dispute_pauses_the_account_and_raises_a_signal(
@@ -327,7 +327,7 @@ def test_a_dispute_pauses_the_account_and_raises_a_signal(
     )
     assert response.status_code == 200
     session.expire_all()
-    assert session.get(Account, account.id).status is AccountStatus.DISPUTED  # type: ignore[union-attr]
+    assert session.get(Account, account.id).status is AccountStatus.DISPUTED
     categories = set(session.scalars(select(RiskSignal.category)))
     assert "already_paid" in categories
 
@@ -339,7 +339,7 @@ def test_a_dispute_without_a_reason_changes_nothing(
     path = f"/p/accounts/{account.id}/dispute"
     assert post_from(client, path, path, details="hmm").status_code == 400
     session.expire_all()
-    assert session.get(Account, account.id).status is AccountStatus.OPEN  # type: ignore[union-attr]
+    assert session.get(Account, account.id).status is AccountStatus.OPEN
     assert session.scalar(select(RiskSignal)) is None
 
 

@@ -58,7 +58,7 @@ def test_a_supervisor_reviews_a_signal_and_downloads_the_file(
     )
     assert response.status_code == 303
     session.expire_all()
-    assert session.get(RiskSignal, signal.id).status is SignalStatus.RESOLVED  # type: ignore[union-attr]
+    assert session.get(RiskSignal, signal.id).status is SignalStatus.RESOLVED
     assert session.scalar(select(AuditEvent).where(AuditEvent.action == "risk.resolve"))
     download = client.get(f"/risk/accounts/{signal.account_id}/file?format=csv")
     assert download.status_code == 200
@@ -80,4 +80,4 @@ def test_an_unknown_review_decision_is_a_clear_400(
     )
     assert response.status_code == 400
     session.expire_all()
-    assert session.get(RiskSignal, signal.id).status is SignalStatus.OPEN  # type: ignore[union-attr]
+    assert session.get(RiskSignal, signal.id).status is SignalStatus.OPEN

@@ -38,7 +38,7 @@ class Portal:
 
 
 @pytest.fixture
-def portal(make_app, session: Session, now: datetime, tmp_path: Path) -> Portal:  # type: ignore[no-untyped-def]
+def portal(make_app, session: Session, now: datetime, tmp_path: Path) -> Portal:
     folder = tmp_path / "uploads"
     app = make_app(UPLOAD_DIR=str(folder))
     creditor = make_creditor(session, now)  # Danish, in DKK
@@ -203,7 +203,7 @@ def test_a_refused_file_is_explained_and_nothing_is_kept(
     name: str,
     data: bytes,
     message: str,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     folder = tmp_path / "uploads"
     app = make_app(UPLOAD_DIR=str(folder), UPLOAD_MAX_BYTES=1000)
     creditor = make_creditor(session, now)
@@ -223,7 +223,7 @@ def test_a_refused_file_is_explained_and_nothing_is_kept(
 
 def test_a_request_far_over_the_limit_is_refused_before_it_is_read(
     make_app, session: Session, now: datetime, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     folder = tmp_path / "uploads"
     app = make_app(UPLOAD_DIR=str(folder), UPLOAD_MAX_BYTES=1000)
     creditor = make_creditor(session, now)
@@ -455,7 +455,7 @@ def large_file(rows: int) -> bytes:
 
 def test_a_large_file_is_checked_and_imported_by_the_worker(
     make_app, session: Session, now: datetime, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     app = make_app(
         UPLOAD_DIR=str(tmp_path / "uploads"),
         UPLOAD_BACKGROUND_ROWS=50,

@@ -35,7 +35,7 @@ def debtor_with_phone(session: Session) -> Debtor:
 
 def test_inbound_with_a_valid_signature_is_accepted(
     make_app,
-    session: Session,  # type: ignore[no-untyped-def]
+    session: Session,
 ) -> None:
     app: Flask = make_app(PUBLIC_BASE_URL=BASE)
     debtor = debtor_with_phone(session)
@@ -51,14 +51,14 @@ def test_inbound_with_a_valid_signature_is_accepted(
         params,
         app.config["DEV_TWILIO_AUTH_TOKEN"],
     )
-    assert response.status_code == 200  # type: ignore[attr-defined]
+    assert response.status_code == 200
     session.expire_all()
-    assert session.get(Debtor, debtor.id).sms_opted_out_at is not None  # type: ignore[union-attr]
+    assert session.get(Debtor, debtor.id).sms_opted_out_at is not None
 
 
 def test_inbound_with_a_bad_signature_is_refused_and_changes_nothing(
     make_app,
-    session: Session,  # type: ignore[no-untyped-def]
+    session: Session,
 ) -> None:
     app: Flask = make_app(PUBLIC_BASE_URL=BASE)
     debtor = debtor_with_phone(session)
@@ -71,15 +71,15 @@ def test_inbound_with_a_bad_signature_is_refused_and_changes_nothing(
     response = signed_post(
         app.test_client(), "/webhooks/twilio/inbound", params, "wrong"
     )
-    assert response.status_code == 403  # type: ignore[attr-defined]
+    assert response.status_code == 403
     session.expire_all()
-    assert session.get(Debtor, debtor.id).sms_opted_out_at is None  # type: ignore[union-attr]
+    assert session.get(Debtor, debtor.id).sms_opted_out_at is None
     assert session.scalar(select(func.count()).select_from(InboundMessage)) == 0
 
 
 def test_a_signature_for_another_url_is_refused(
     make_app,
-    session: Session,  # type: ignore[no-untyped-def]
+    session: Session,
 ) -> None:
     app: Flask = make_app(PUBLIC_BASE_URL=BASE)
     debtor_with_phone(session)
@@ -98,7 +98,7 @@ def test_a_signature_for_another_url_is_refused(
 
 def test_status_callbacks_replayed_out_of_order_end_delivered(
     make_app,
-    session: Session,  # type: ignore[no-untyped-def]
+    session: Session,
 ) -> None:
     app: Flask = make_app(PUBLIC_BASE_URL=BASE)
     debtor = debtor_with_phone(session)
@@ -122,12 +122,12 @@ def test_status_callbacks_replayed_out_of_order_end_delivered(
         assert (
             signed_post(client, "/webhooks/twilio/status", params, token).status_code
             == 204
-        )  # type: ignore[attr-defined]
+        )
     session.expire_all()
-    assert session.get(Message, message.id).status is MessageStatus.DELIVERED  # type: ignore[union-attr]
+    assert session.get(Message, message.id).status is MessageStatus.DELIVERED
 
 
-def test_a_status_callback_without_a_sid_is_a_clear_400(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_a_status_callback_without_a_sid_is_a_clear_400(make_app) -> None:
     app: Flask = make_app(PUBLIC_BASE_URL=BASE)
     response = signed_post(
         app.test_client(),
@@ -135,12 +135,12 @@ def test_a_status_callback_without_a_sid_is_a_clear_400(make_app) -> None:  # ty
         {"MessageStatus": "sent"},
         app.config["DEV_TWILIO_AUTH_TOKEN"],
     )
-    assert response.status_code == 400  # type: ignore[attr-defined]
+    assert response.status_code == 400
 
 
 def test_the_dev_phone_reply_goes_through_the_signed_inbound_path(
     make_app,
-    session: Session,  # type: ignore[no-untyped-def]
+    session: Session,
 ) -> None:
     app: Flask = make_app(WTF_CSRF_ENABLED=False)
     debtor = debtor_with_phone(session)
@@ -148,18 +148,18 @@ def test_the_dev_phone_reply_goes_through_the_signed_inbound_path(
     response = client.post(f"/dev/phone/{debtor.id}/reply", data={"body": "Stop"})
     assert response.status_code == 302
     session.expire_all()
-    assert session.get(Debtor, debtor.id).sms_opted_out_at is not None  # type: ignore[union-attr]
+    assert session.get(Debtor, debtor.id).sms_opted_out_at is not None
     assert "Stop" in client.get(f"/dev/phone/{debtor.id}").get_data(as_text=True)
 
 
-def test_the_dev_phone_is_absent_in_production_settings(make_app) -> None:  # type: ignore[no-untyped-def]
+def test_the_dev_phone_is_absent_in_production_settings(make_app) -> None:
     app: Flask = make_app(DEV_TOOLS=False)
     assert app.test_client().get("/dev/phone/").status_code == 404
 
 
 def test_a_cease_contact_text_is_recorded_and_stops_outreach(
     make_app,
-    session: Session,  # type: ignore[no-untyped-def]
+    session: Session,
 ) -> None:
     from app.models import RiskSignal
 
@@ -181,4 +181,4 @@ def test_a_cease_contact_text_is_recorded_and_stops_outreach(
     signal = session.scalar(select(RiskSignal).where(RiskSignal.debtor_id == debtor.id))
     assert signal is not None
     assert signal.category == "cease_contact"
-    assert session.get(Debtor, debtor.id).cease_contact_at is not None  # type: ignore[union-attr]
+    assert session.get(Debtor, debtor.id).cease_contact_at is not None
