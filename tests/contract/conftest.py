@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.material import SPECS
+
 ROOT = Path(__file__).resolve().parents[2]
 PRISM = Path(os.environ.get("VENLIG_PRISM", ROOT / ".ci/node/node_modules/.bin/prism"))
-TWILIO_SPEC = ROOT.parent / "shared" / "specs" / "twilio_api_v2010.json"
+TWILIO_SPEC = SPECS / "twilio_api_v2010.json"
 REQUIRE_CONTRACT = os.environ.get("VENLIG_REQUIRE_CONTRACT") == "1"
 
 

@@ -11,8 +11,9 @@ import pytest
 
 from app.ingest.readers import read_invoices, read_layout
 from app.ingest.rows import ImportItem, InvoiceRow, Kind, PhoneFlag, RowError
+from tests.material import SAMPLES as SHARED_SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+SAMPLES = SHARED_SAMPLES
 TODAY = date(2026, 11, 16)
 
 

@@ -25,14 +25,14 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import stripe
 import yaml
 
-SPECS = Path(__file__).resolve().parents[3] / "shared" / "specs"
+from tests.material import SPECS
+
 SPEC_PATH = SPECS / "stripe_spec3_2023-08-16.yaml"
 FIXTURES_PATH = SPECS / "stripe_fixtures3_2023-08-16.json"
 FORM = "application/x-www-form-urlencoded"
