@@ -27,6 +27,12 @@ class PaymentPlan(Base):
     # Charged off-session when set; otherwise each instalment is paid from its reminder link.
     payment_method_ref: Mapped[str | None] = mapped_column(String(255))
     customer_ref: Mapped[str | None] = mapped_column(String(255))
+    # What the debtor needs to recognise the saved method; the provider keeps the method itself.
+    payment_method_brand: Mapped[str | None] = mapped_column(String(32))
+    payment_method_last4: Mapped[str | None] = mapped_column(String(4))
+    payment_method_exp_month: Mapped[int | None]
+    payment_method_exp_year: Mapped[int | None]
+    payment_method_wallet: Mapped[str | None] = mapped_column(String(32))
     grace_used: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
