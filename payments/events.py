@@ -5,6 +5,15 @@ event id is stored, so a replay is recognised; every ledger posting carries the 
 so two events about one payment (checkout.session.completed and payment_intent.succeeded)
 post it once; and paid, refunded and disputed are decided from the ledger's sum, never from
 the order events came in.
+
+Card disputes (chargebacks) follow one model: the dispute's outcome, not its cash flow.
+charge.dispute.created raises a risk signal (a person reviews, reminders pause) and moves no
+money; charge.dispute.closed moves it once the card network has decided. Lost: the money went
+back to the card holder, so a REFUND entry of the disputed amount raises the balance again
+(and a paid account returns to its plan or sequence). Won: the payment stands; nothing is
+posted. Stripe's charge.dispute.funds_withdrawn and funds_reinstated describe the same money
+moving provisionally while the dispute is open; posting them as well would count it twice,
+so they are stored and ignored.
 """
 
 from __future__ import annotations
@@ -39,6 +48,8 @@ from app.models.enums import (
 )
 from app.services.ledger import balance_of, post_entry
 from app.services.notices import LinkFor, context_for, queue_notice
+from payments.gateway import PaymentGateway
+from payments.methods import describe_method, is_described
 from payments.settlement import mark_instalment_paid, save_plan_method, settle_account
 
 logger = logging.getLogger(__name__)
@@ -46,6 +57,8 @@ logger = logging.getLogger(__name__)
 SIGNATURE_TOLERANCE_SECONDS = 300
 # The outcome of a refund or dispute that overtook its payment; applied when the payment is.
 AWAITING_PAYMENT = "waiting for its payment"
+# Dispute statuses after which the money stays with the card holder.
+DISPUTE_LOST = "lost"
 StripeObject = dict[str, Any]
 
 
@@ -53,6 +66,7 @@ StripeObject = dict[str, Any]
 class EventContext:
     now: datetime
     link_for: LinkFor
+    gateway: PaymentGateway  # to describe a saved payment method the event names only
 
 
 Handler = Callable[[Session, StripeObject, EventContext], str]
@@ -88,7 +102,12 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> StripeOb
 
 
 def apply_event(
-    session: Session, event: StripeObject, *, now: datetime, link_for: LinkFor
+    session: Session,
+    event: StripeObject,
+    *,
+    now: datetime,
+    link_for: LinkFor,
+    gateway: PaymentGateway,
 ) -> str:
     """Apply a verified event once; returns what it did, in words for the log."""
     known = session.scalar(
@@ -107,7 +126,7 @@ def apply_event(
     session.flush()
     handler = HANDLERS.get(event["type"])
     outcome = (
-        handler(session, event["data"]["object"], EventContext(now, link_for))
+        handler(session, event["data"]["object"], EventContext(now, link_for, gateway))
         if handler
         else "ignored"
     )
@@ -128,8 +147,7 @@ def _checkout_completed(session: Session, obj: StripeObject, ctx: EventContext) 
             str(obj.get("currency", "")),
             str(obj.get("payment_intent") or ""),
             _metadata(obj),
-            ctx.now,
-            ctx.link_for,
+            ctx,
         )
     return "checkout completed; waiting for the payment or setup to confirm"
 
@@ -150,17 +168,11 @@ def _payment_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -
         str(obj.get("currency", "")),
         str(obj.get("id", "")),
         metadata,
-        ctx.now,
-        ctx.link_for,
+        ctx,
     )
     plan = _plan_saving_method(session, metadata)
     if plan is not None and obj.get("setup_future_usage") == "off_session":
-        save_plan_method(
-            session,
-            plan,
-            str(obj.get("payment_method") or ""),
-            _ref(obj.get("customer")),
-        )
+        _save_method(session, plan, obj, ctx)
     return outcome
 
 
@@ -183,10 +195,24 @@ def _setup_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -> 
     plan = session.get(PaymentPlan, attempt.plan_id)
     assert plan is not None
     _complete(attempt, ctx.now)
-    save_plan_method(
-        session, plan, str(obj.get("payment_method") or ""), _ref(obj.get("customer"))
-    )
+    _save_method(session, plan, obj, ctx)
     return f"payment method saved for plan {plan.id}"
+
+
+def _save_method(
+    session: Session, plan: PaymentPlan, obj: StripeObject, ctx: EventContext
+) -> None:
+    """Keep the intent's payment method for the plan, with what the debtor sees of it."""
+    method = obj.get("payment_method")
+    ref = _ref(method)
+    if ref is None:
+        return
+    described = (
+        describe_method(ctx.gateway, method if isinstance(method, dict) else ref)
+        if ref != plan.payment_method_ref or not is_described(plan)
+        else None
+    )
+    save_plan_method(session, plan, ref, _ref(obj.get("customer")), described)
 
 
 def _charge_refunded(session: Session, obj: StripeObject, ctx: EventContext) -> str:
@@ -245,6 +271,39 @@ def _dispute_created(session: Session, obj: StripeObject, ctx: EventContext) -> 
     return f"card dispute on account {account.id}: risk signal raised"
 
 
+def _dispute_closed(session: Session, obj: StripeObject, ctx: EventContext) -> str:
+    """A lost dispute returns the disputed money to the balance, once (see the module)."""
+    account = _account_for(session, obj)
+    if account is None:
+        return _unmatched(obj, "closed dispute of an unknown payment")
+    status = str(obj.get("status", ""))
+    if status != DISPUTE_LOST:
+        return f"card dispute on account {account.id} closed ({status}); nothing posted"
+    currency = str(obj.get("currency", "")).upper()
+    if currency != account.currency:
+        return f"lost dispute in {currency} refused for a {account.currency} account"
+    amount = _amount(obj, "amount")
+    dispute_id = str(obj.get("id", ""))
+    if amount <= 0 or not dispute_id:
+        return "lost dispute without an amount or id; nothing posted"
+    external_id = f"stripe:dispute:{dispute_id}"
+    if session.scalar(
+        select(LedgerEntry.id).where(LedgerEntry.external_id == external_id)
+    ):
+        return "lost dispute already posted"
+    post_entry(
+        session,
+        account,
+        LedgerKind.REFUND,
+        amount,
+        now=ctx.now,
+        external_id=external_id,
+        note="Card dispute lost: the payment went back to the card holder",
+    )
+    settle_account(session, account, ctx.now)
+    return f"lost dispute of {amount} posted to account {account.id}"
+
+
 HANDLERS: dict[str, Handler] = {
     "checkout.session.completed": _checkout_completed,
     "checkout.session.async_payment_succeeded": _checkout_completed,
@@ -254,6 +313,7 @@ HANDLERS: dict[str, Handler] = {
     "setup_intent.succeeded": _setup_succeeded,
     "charge.refunded": _charge_refunded,
     "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
 }
 
 
@@ -263,9 +323,9 @@ def _record_payment(
     currency: str,
     payment_intent_id: str,
     metadata: dict[str, str],
-    now: datetime,
-    link_for: LinkFor,
+    ctx: EventContext,
 ) -> str:
+    now = ctx.now
     account = _account_by_metadata(session, metadata)
     if account is None or not payment_intent_id or amount_minor <= 0:
         return "payment not matched to an account"
@@ -297,8 +357,8 @@ def _record_payment(
         if instalment is not None:
             mark_instalment_paid(session, instalment, payment_intent_id, now)
     settle_account(session, account, now)
-    _send_receipt(session, account, amount_minor, now, link_for)
-    _apply_waiting(session, payment_intent_id, EventContext(now, link_for))
+    _send_receipt(session, account, amount_minor, now, ctx.link_for)
+    _apply_waiting(session, payment_intent_id, ctx)
     return f"payment of {amount_minor} posted to account {account.id}"
 
 

@@ -78,6 +78,21 @@ class ChargeOutcome:
     amount_minor: int | None = None  # what was taken, when the provider says
 
 
+@dataclass(frozen=True)
+class SavedMethod:
+    """What a debtor needs to recognise a saved payment method, never the method itself.
+
+    A card has its brand, last four digits and expiry; a wallet its name, plus the card's
+    details when the wallet holds a card (Apple Pay, Google Pay).
+    """
+
+    brand: str | None = None  # the provider's code: "visa", "mastercard", ...
+    last4: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+    wallet: str | None = None  # "apple_pay", "mobilepay", ...
+
+
 class PaymentGatewayError(Exception):
     """The provider could not be reached or refused the request itself (not a card decline)."""
 
@@ -89,4 +104,8 @@ class PaymentGateway(Protocol):
 
     def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
         """Where a charge stands now: for reconciling one whose event never arrived."""
+        ...
+
+    def describe_payment_method(self, payment_method_ref: str) -> SavedMethod:
+        """Brand, last four and expiry of a saved method, to show the debtor which it is."""
         ...

@@ -244,6 +244,7 @@ def _reconcile(
             _found_payment(plan, instalment, outcome.amount_minor),
             now=now,
             link_for=link_for,
+            gateway=gateway,
         )
         return 1
     if outcome.status is ChargeStatus.REQUIRES_ACTION:

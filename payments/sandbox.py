@@ -25,6 +25,8 @@ from payments.gateway import (
     CheckoutRequest,
     CheckoutSession,
     OffSessionCharge,
+    PaymentGatewayError,
+    SavedMethod,
 )
 
 
@@ -37,6 +39,10 @@ class Card(enum.StrEnum):
     AUTHENTICATE = "4000002500003155"  # asks for authentication on and off session
     FAILS_LATER = "4000000000000341"  # can be saved, but every later charge fails
 
+
+# Stripe's test cards take any future expiry; the sandbox's cards all carry this one.
+SANDBOX_CARD_EXPIRY = (12, 2030)
+_METHOD_PREFIX = "pm_sandbox_"
 
 _DECLINES = {
     Card.DECLINED: "generic_decline",
@@ -152,7 +158,7 @@ class SandboxGateway:
 
     def charge_off_session(self, charge: OffSessionCharge) -> ChargeOutcome:
         intent_id = _intent_id(charge.idempotency_key)
-        card = charge.payment_method_ref.removeprefix("pm_sandbox_")
+        card = charge.payment_method_ref.removeprefix(_METHOD_PREFIX)
         if card == Card.AUTHENTICATE:
             return ChargeOutcome(
                 ChargeStatus.REQUIRES_ACTION, intent_id, "authentication_required"
@@ -174,6 +180,20 @@ class SandboxGateway:
         """The sandbox keeps no record: its off-session charges either succeeded at once
         (with their event in `pending_events`) or failed in the answer itself."""
         return ChargeOutcome(ChargeStatus.SUCCEEDED, payment_intent_id)
+
+    def describe_payment_method(self, payment_method_ref: str) -> SavedMethod:
+        """A saved demo card, read from its reference; wallets are never saved."""
+        try:
+            card = _card(payment_method_ref.removeprefix(_METHOD_PREFIX))
+        except UnknownCard:
+            raise PaymentGatewayError(
+                f"Sandbox: no saved card {payment_method_ref!r}"
+            ) from None
+        month, year = SANDBOX_CARD_EXPIRY
+        # Every test card in `Card` is a Visa number.
+        return SavedMethod(
+            brand="visa", last4=card.value[-4:], exp_month=month, exp_year=year
+        )
 
     def _declined(self, checkout: SandboxCheckout, code: str) -> SandboxOutcome:
         request = checkout.request
@@ -200,7 +220,7 @@ class SandboxGateway:
         intent = _intent(
             intent_id, request.amount_minor or 0, request.currency, request.metadata
         )
-        intent.update(customer=customer, payment_method=f"pm_sandbox_{card.value}")
+        intent.update(customer=customer, payment_method=f"{_METHOD_PREFIX}{card.value}")
         if request.save_payment_method:
             intent["setup_future_usage"] = "off_session"
         session = _session(checkout, customer)
@@ -227,7 +247,7 @@ class SandboxGateway:
             "status": "succeeded",
             "usage": "off_session",
             "customer": customer,
-            "payment_method": f"pm_sandbox_{card.value}",
+            "payment_method": f"{_METHOD_PREFIX}{card.value}",
             "metadata": dict(request.metadata),
         }
         session = _session(checkout, customer)

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.models import Account, Instalment, PaymentPlan, PromiseToPay
 from app.models.enums import AccountStatus, InstalmentStatus, PlanStatus, PromiseStatus
 from app.services.ledger import balance_of
+from payments.gateway import SavedMethod
+from payments.methods import remember_method
 
 LIVE_PLAN = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
 
@@ -76,10 +78,17 @@ def save_plan_method(
     plan: PaymentPlan,
     payment_method_ref: str,
     customer_ref: str | None,
+    described: SavedMethod | None,
 ) -> None:
-    """Keep the card for off-session instalments; a wallet without a card id is not kept."""
+    """Keep the card for off-session instalments; a wallet without a card id is not kept.
+
+    `described` is what the debtor sees of it; None keeps what is known of the same method
+    and forgets what was known of another.
+    """
     if not payment_method_ref:
         return
+    if described is not None or payment_method_ref != plan.payment_method_ref:
+        remember_method(plan, described)
     plan.payment_method_ref = payment_method_ref
     plan.customer_ref = customer_ref or plan.customer_ref
     if plan.status is PlanStatus.PROPOSED:

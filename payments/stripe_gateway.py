@@ -23,6 +23,7 @@ from payments.gateway import (
     CheckoutSession,
     OffSessionCharge,
     PaymentGatewayError,
+    SavedMethod,
 )
 
 # Pinned, so that upgrading the library never changes API behaviour unnoticed. It is the version
@@ -114,6 +115,13 @@ class StripeGateway:
             lambda: self._client.v1.payment_intents.retrieve(payment_intent_id),
         )
         return _intent_outcome(intent)
+
+    def describe_payment_method(self, payment_method_ref: str) -> SavedMethod:
+        method = self._call(
+            "look up a payment method",
+            lambda: self._client.v1.payment_methods.retrieve(payment_method_ref),
+        )
+        return _saved_method(method)
 
     def _setup_session_params(self, request: CheckoutRequest) -> SessionCreateParams:
         params = _common_session_params(request)
@@ -207,6 +215,24 @@ def _payment_session_params(request: CheckoutRequest) -> SessionCreateParams:
         if not request.customer_ref:
             params["customer_creation"] = "always"
     return params
+
+
+def _saved_method(method: stripe.PaymentMethod) -> SavedMethod:
+    card = method.card
+    if card is None:
+        # Not a card (MobilePay, Vipps, ...): its type is all a debtor needs to recognise it.
+        return SavedMethod(wallet=method.type)
+    # Read with a default: objects from older API versions lack `display_brand`, and a
+    # missing field is an AttributeError on a StripeObject.
+    wallet = getattr(card, "wallet", None)
+    return SavedMethod(
+        # The brand the debtor chose on a co-badged card (Dankort/Visa), where known.
+        brand=getattr(card, "display_brand", None) or card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        wallet=wallet.type if wallet else None,
+    )
 
 
 def _intent_outcome(intent: stripe.PaymentIntent) -> ChargeOutcome:

@@ -51,6 +51,7 @@ from app.services.formatting import format_money
 from app.services.ledger import balance_of, post_entry
 from payments.arrangements import promise_to_pay, propose_plan
 from payments.events import InvalidEvent, apply_event, verify_event
+from payments.gateway import PaymentGateway, SavedMethod
 from reminders.dispatch import dispatch_due
 from reminders.planner import plan_due_steps
 from reminders.policy import Channel as PolicyChannel
@@ -66,6 +67,7 @@ from reminders.sequences import ensure_default_sequence
 from reminders.state import ContactFacts
 from tests.factories import make_account, make_creditor, make_debtor
 from tests.fakes import FakeSmsSender
+from tests.payments.fakes import CardDirectory
 
 SECRET = "whsec_test_events_0123456789"
 STREAM_FILE = Path(__file__).parents[1] / "data" / "stripe" / "replay_stream.json"
@@ -96,10 +98,33 @@ def sign(
     return payload.encode(), signature
 
 
-def deliver(session: Session, event: dict[str, Any], now: datetime) -> str:
+# What the provider says of the payment methods the events name.
+CARDS = CardDirectory(
+    {
+        "pm_1": SavedMethod(brand="visa", last4="4242", exp_month=12, exp_year=2030),
+        "pm_1Qdan": SavedMethod(
+            brand="mastercard", last4="4444", exp_month=3, exp_year=2028
+        ),
+        "pm_1Qfay": SavedMethod(
+            brand="visa", last4="1881", exp_month=9, exp_year=2027, wallet="apple_pay"
+        ),
+    }
+)
+
+
+def deliver(
+    session: Session,
+    event: dict[str, Any],
+    now: datetime,
+    gateway: PaymentGateway = CARDS,
+) -> str:
     payload, signature = sign(event)
     return apply_event(
-        session, verify_event(payload, signature, SECRET), now=now, link_for=link_for
+        session,
+        verify_event(payload, signature, SECRET),
+        now=now,
+        link_for=link_for,
+        gateway=gateway,
     )
 
 
@@ -166,6 +191,30 @@ def dispute_event(intent: str = "pi_test_1") -> dict[str, Any]:
             "charge": "ch_test_1",
             "payment_intent": intent,
             "reason": "fraudulent",
+            "metadata": {},
+        },
+    )
+
+
+def dispute_closed_event(
+    status: str,
+    *,
+    amount: int = 1000,
+    dispute: str = "dp_test_1",
+    intent: str = "pi_test_1",
+    currency: str = "dkk",
+) -> dict[str, Any]:
+    return event_of(
+        "charge.dispute.closed",
+        {
+            "id": dispute,
+            "object": "dispute",
+            "amount": amount,
+            "currency": currency,
+            "charge": "ch_test_1",
+            "payment_intent": intent,
+            "reason": "fraudulent",
+            "status": status,
             "metadata": {},
         },
     )
@@ -434,6 +483,56 @@ def test_a_refund_arriving_before_its_payment_waits_for_it(
     assert list(refunds) == [125_000]
 
 
+def test_several_partial_refunds_before_their_payment_post_each_part_exactly(
+    session: Session, account: Account, now: datetime
+) -> None:
+    # Delivered newest first, all before the payment: applied in the order they happened.
+    for refunded in (90_000, 20_000, 50_000):
+        assert deliver(session, refunded_event(account, refunded), now) == (
+            "waiting for its payment"
+        )
+    deliver(session, paid_event(account, 125_000), now)
+    entries = session.execute(
+        select(LedgerEntry.external_id, LedgerEntry.amount_minor)
+        .where(LedgerEntry.kind == LedgerKind.REFUND)
+        .order_by(LedgerEntry.id)
+    ).all()
+    assert [tuple(row) for row in entries] == [
+        ("stripe:refund:ch_test_1:20000", 20_000),
+        ("stripe:refund:ch_test_1:50000", 30_000),
+        ("stripe:refund:ch_test_1:90000", 40_000),
+    ]
+    assert balance_of(session, account.id) == 90_000
+    assert account.status is AccountStatus.OPEN
+
+
+def test_a_partial_refund_of_one_of_two_payments_leaves_the_other_alone(
+    session: Session, account: Account, now: datetime
+) -> None:
+    deliver(session, paid_event(account, 100_000, intent="pi_a"), now)
+    deliver(session, paid_event(account, 25_000, intent="pi_b"), now)
+    deliver(session, refunded_event(account, 5_000, intent="pi_b", charge="ch_b"), now)
+    deliver(session, refunded_event(account, 10_000, intent="pi_a", charge="ch_a"), now)
+    deliver(session, refunded_event(account, 7_500, intent="pi_b", charge="ch_b"), now)
+    assert balance_of(session, account.id) == 17_500
+    refunds = session.scalars(
+        select(LedgerEntry.amount_minor)
+        .where(LedgerEntry.kind == LedgerKind.REFUND)
+        .order_by(LedgerEntry.id)
+    )
+    assert list(refunds) == [5_000, 10_000, 2_500]
+
+
+def test_a_partial_refund_of_a_paid_account_reopens_only_what_was_refunded(
+    session: Session, account: Account, now: datetime
+) -> None:
+    waiting = deliver(session, refunded_event(account, 1), now)
+    assert waiting == "waiting for its payment"
+    deliver(session, paid_event(account, 125_000), now)
+    assert balance_of(session, account.id) == 1  # one øre, exactly
+    assert account.status is AccountStatus.OPEN
+
+
 def test_a_dispute_raises_a_signal_even_when_it_overtakes_its_payment(
     session: Session, account: Account, now: datetime
 ) -> None:
@@ -453,6 +552,127 @@ def test_a_dispute_pauses_the_reminders_through_its_signal(
     deliver(session, dispute_event(), now)
     state = ContactFacts(session, [account], now).state_for(account)
     assert state.risk_pending
+
+
+def test_a_lost_dispute_returns_the_money_to_the_balance_and_the_sequence(
+    session: Session, account: Account, now: datetime
+) -> None:
+    deliver(session, paid_event(account, 125_000), now)
+    deliver(session, dispute_event(), now)
+    assert account.status is AccountStatus.PAID
+    outcome = deliver(session, dispute_closed_event("lost", amount=125_000), now)
+    assert "lost dispute of 125000" in outcome
+    assert balance_of(session, account.id) == 125_000
+    assert account.status is AccountStatus.OPEN
+    reversal = session.scalar(
+        select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.REFUND)
+    )
+    assert reversal is not None
+    assert (reversal.amount_minor, reversal.external_id) == (
+        125_000,
+        "stripe:dispute:dp_test_1",
+    )
+
+
+def test_a_lost_dispute_is_posted_once_even_when_announced_again(
+    session: Session, account: Account, now: datetime
+) -> None:
+    deliver(session, paid_event(account, 125_000), now)
+    deliver(session, dispute_closed_event("lost", amount=50_000), now)
+    # Stripe may send another closed event for the same dispute (e.g. after an update).
+    assert (
+        deliver(session, dispute_closed_event("lost", amount=50_000), now)
+        == "lost dispute already posted"
+    )
+    assert balance_of(session, account.id) == 50_000
+
+
+def test_a_lost_dispute_of_a_plan_payment_puts_the_account_back_on_its_plan(
+    session: Session, account: Account, now: datetime
+) -> None:
+    plan = propose_plan(
+        session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
+    )
+    first = plan.instalments[0]
+    deliver(
+        session,
+        paid_event(account, first.amount_minor, instalment_id=str(first.id)),
+        now,
+    )
+    assert account.status is AccountStatus.PLAN
+    deliver(session, dispute_closed_event("lost", amount=first.amount_minor), now)
+    assert balance_of(session, account.id) == 125_000
+    assert (account.status, plan.status) == (AccountStatus.PLAN, PlanStatus.ACTIVE)
+
+
+@pytest.mark.parametrize("status", ["won", "warning_closed"])
+def test_a_dispute_won_or_only_warned_changes_no_balance(
+    session: Session, account: Account, now: datetime, status: str
+) -> None:
+    deliver(session, paid_event(account, 125_000), now)
+    outcome = deliver(session, dispute_closed_event(status, amount=125_000), now)
+    assert f"closed ({status}); nothing posted" in outcome
+    assert balance_of(session, account.id) == 0
+    assert account.status is AccountStatus.PAID
+    stored = session.scalar(
+        select(PaymentEvent).where(PaymentEvent.type == "charge.dispute.closed")
+    )
+    assert stored is not None
+    assert stored.outcome == outcome
+
+
+def test_a_lost_dispute_overtaking_its_payment_waits_for_it(
+    session: Session, account: Account, now: datetime
+) -> None:
+    closed = deliver(session, dispute_closed_event("lost", amount=125_000), now)
+    assert closed == "waiting for its payment"
+    assert balance_of(session, account.id) == 125_000
+    deliver(session, paid_event(account, 125_000), now)
+    assert balance_of(session, account.id) == 125_000
+    assert account.status is AccountStatus.OPEN
+    stored = session.scalar(
+        select(PaymentEvent).where(PaymentEvent.type == "charge.dispute.closed")
+    )
+    assert stored is not None
+    assert "lost dispute of 125000" in stored.outcome
+
+
+def test_a_lost_dispute_in_another_currency_posts_nothing(
+    session: Session, account: Account, now: datetime
+) -> None:
+    deliver(session, paid_event(account, 125_000), now)
+    outcome = deliver(
+        session, dispute_closed_event("lost", amount=125_000, currency="eur"), now
+    )
+    assert outcome == "lost dispute in EUR refused for a DKK account"
+    assert balance_of(session, account.id) == 0
+
+
+@pytest.mark.parametrize(
+    "kind", ["charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"]
+)
+def test_dispute_fund_movements_are_stored_but_not_posted(
+    session: Session, account: Account, now: datetime, kind: str
+) -> None:
+    # The closed dispute decides; posting provisional fund movements too would count twice.
+    deliver(session, paid_event(account, 125_000), now)
+    event = dispute_closed_event("needs_response", amount=125_000)
+    event["type"] = kind
+    assert deliver(session, event, now) == "ignored"
+    assert balance_of(session, account.id) == 0
+
+
+def test_a_lost_dispute_after_a_partial_refund_adds_up(
+    session: Session, account: Account, now: datetime
+) -> None:
+    deliver(session, paid_event(account, 125_000), now)
+    deliver(session, refunded_event(account, 25_000), now)
+    deliver(session, dispute_closed_event("lost", amount=100_000), now)
+    assert balance_of(session, account.id) == 125_000
+    refunds = session.scalars(
+        select(LedgerEntry.amount_minor).where(LedgerEntry.kind == LedgerKind.REFUND)
+    )
+    assert sorted(refunds) == [25_000, 100_000]
 
 
 def test_an_overpayment_is_a_credit_and_the_account_is_paid(
@@ -516,6 +736,130 @@ def test_the_first_instalment_paid_at_checkout_starts_the_plan_with_its_card(
     assert first.payment_intent_id == "pi_test_1"
     assert account.status is AccountStatus.PLAN
     assert balance_of(session, account.id) == 125_000 - first.amount_minor
+    assert saved_method(plan) == ("visa", "4242", 12, 2030, None)
+
+
+def saved_method(plan: PaymentPlan) -> tuple[Any, ...]:
+    return (
+        plan.payment_method_brand,
+        plan.payment_method_last4,
+        plan.payment_method_exp_month,
+        plan.payment_method_exp_year,
+        plan.payment_method_wallet,
+    )
+
+
+def card_change(
+    session: Session, account: Account, plan: PaymentPlan, now: datetime
+) -> CheckoutAttempt:
+    attempt = CheckoutAttempt(
+        account_id=account.id,
+        plan_id=plan.id,
+        purpose=CheckoutPurpose.SAVE_METHOD,
+        currency="DKK",
+        provider="stripe",
+        created_at=now,
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
+def setup_event(
+    attempt: CheckoutAttempt, payment_method: str | dict[str, Any]
+) -> dict[str, Any]:
+    return event_of(
+        "setup_intent.succeeded",
+        {
+            "id": f"seti_{secrets.token_hex(4)}",
+            "object": "setup_intent",
+            "status": "succeeded",
+            "customer": "cus_1",
+            "payment_method": payment_method,
+            "metadata": {"attempt_id": str(attempt.id)},
+        },
+    )
+
+
+def test_a_changed_card_is_described_by_the_provider_and_replaces_the_old_one(
+    session: Session, account: Account, now: datetime
+) -> None:
+    plan = propose_plan(
+        session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
+    )
+    cards = CardDirectory(dict(CARDS.cards))
+    deliver(
+        session,
+        setup_event(card_change(session, account, plan, now), "pm_1"),
+        now,
+        cards,
+    )
+    assert saved_method(plan) == ("visa", "4242", 12, 2030, None)
+    deliver(
+        session,
+        setup_event(card_change(session, account, plan, now), "pm_1Qfay"),
+        now,
+        cards,
+    )
+    assert plan.payment_method_ref == "pm_1Qfay"
+    assert saved_method(plan) == ("visa", "1881", 9, 2027, "apple_pay")
+    assert cards.asked == ["pm_1", "pm_1Qfay"]
+
+
+def test_an_expanded_payment_method_is_read_from_the_event_without_asking(
+    session: Session, account: Account, now: datetime
+) -> None:
+    plan = propose_plan(
+        session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
+    )
+    cards = CardDirectory()
+    expanded = {
+        "id": "pm_expanded",
+        "object": "payment_method",
+        "type": "card",
+        "card": {
+            "brand": "mastercard",
+            "last4": "5454",
+            "exp_month": 1,
+            "exp_year": 2029,
+        },
+    }
+    attempt = card_change(session, account, plan, now)
+    deliver(session, setup_event(attempt, expanded), now, cards)
+    assert plan.payment_method_ref == "pm_expanded"
+    assert saved_method(plan) == ("mastercard", "5454", 1, 2029, None)
+    assert cards.asked == []
+
+
+def test_a_card_the_provider_cannot_describe_is_saved_and_forgets_the_old_details(
+    session: Session, account: Account, now: datetime
+) -> None:
+    plan = propose_plan(
+        session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
+    )
+    deliver(session, setup_event(card_change(session, account, plan, now), "pm_1"), now)
+    # Stripe unreachable: the new card still pays the plan; the old card's details must go.
+    deliver(
+        session,
+        setup_event(card_change(session, account, plan, now), "pm_unknown"),
+        now,
+    )
+    assert plan.payment_method_ref == "pm_unknown"
+    assert plan.status is PlanStatus.ACTIVE
+    assert saved_method(plan) == (None, None, None, None, None)
+
+
+def test_the_same_card_announced_twice_is_described_once(
+    session: Session, account: Account, now: datetime
+) -> None:
+    plan = propose_plan(
+        session, account, PlanFrequency.MONTHLY, 3, today=now.date(), now=now
+    )
+    cards = CardDirectory(dict(CARDS.cards))
+    for _ in range(2):
+        attempt = card_change(session, account, plan, now)
+        deliver(session, setup_event(attempt, "pm_1"), now, cards)
+    assert cards.asked == ["pm_1"]
 
 
 # --- a paid account stops its sequence in the same transaction; a receipt goes out ---------
@@ -780,6 +1124,13 @@ def books(session: Session, world: World) -> dict[str, Any]:
         plans[name] = {
             "status": plan.status.value,
             "card": (plan.payment_method_ref, plan.customer_ref),
+            "card_shown": (
+                plan.payment_method_brand,
+                plan.payment_method_last4,
+                plan.payment_method_exp_month,
+                plan.payment_method_exp_year,
+                plan.payment_method_wallet,
+            ),
             "instalments": [
                 (i.status.value, i.payment_intent_id) for i in plan.instalments
             ],
@@ -845,21 +1196,39 @@ def test_the_recorded_stream_in_order_gives_the_expected_books(
         "bob": (100_000, "open", []),
         "carol": (-10_000, "paid", []),  # a credit of 100 kr., shown to her
         "dan": (80_000, "plan", []),
-        "erin": (0, "paid", ["chargeback"]),
+        "erin": (80_000, "open", ["chargeback"]),  # the dispute was lost
         "fay": (90_000, "plan", []),
+        "gus": (0, "paid", ["chargeback"]),  # the dispute was won
     }
     assert accounts["alice"]["ledger"] == {
         ("charge", "local"): 100_000,
         ("payment", "stripe:pi:pi_3Qalice"): 100_000,
     }
     assert accounts["bob"]["ledger"][("refund", "stripe:refund:ch_3Qbob")] == 100_000
+    assert accounts["erin"]["ledger"] == {
+        ("charge", "local"): 80_000,
+        ("payment", "stripe:pi:pi_3Qerin"): 80_000,
+        ("refund", "stripe:dispute:dp_1Qerin"): 80_000,
+    }
+    assert accounts["gus"]["ledger"] == {
+        ("charge", "local"): 50_000,
+        ("payment", "stripe:pi:pi_3Qgus"): 50_000,
+    }
     assert result["plans"]["dan"] == {
         "status": "active",
         "card": ("pm_1Qdan", "cus_Qdan"),
+        "card_shown": ("mastercard", "4444", 3, 2028, None),
         "instalments": [("paid", "pi_3Qdan"), ("scheduled", None), ("scheduled", None)],
     }
     assert result["plans"]["fay"]["status"] == "active"
     assert result["plans"]["fay"]["card"] == ("pm_1Qfay", "cus_Qfay")
+    assert result["plans"]["fay"]["card_shown"] == (
+        "visa",
+        "1881",
+        9,
+        2027,
+        "apple_pay",
+    )
     assert result["attempts"] == {
         "alice_pay": "completed",
         "bob_pay": "completed",
@@ -871,7 +1240,7 @@ def test_the_recorded_stream_in_order_gives_the_expected_books(
     }
     receipts = [(who, key) for who, key, _body in result["texts"]]
     assert receipts == [
-        (who, "receipt") for who in ("alice", "bob", "carol", "dan", "erin")
+        (who, "receipt") for who in ("alice", "bob", "carol", "dan", "erin", "gus")
     ]
     dan_receipt = next(body for who, _key, body in result["texts"] if who == "dan")
     assert money(40_000) in dan_receipt

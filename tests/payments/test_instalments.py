@@ -34,6 +34,7 @@ from payments.gateway import (
     CheckoutSession,
     OffSessionCharge,
     PaymentGatewayError,
+    SavedMethod,
 )
 from payments.instalments import (
     MAX_ATTEMPTS,
@@ -53,6 +54,7 @@ NEEDS_ACTION = ChargeOutcome(
 )
 DECLINED = ChargeOutcome(ChargeStatus.FAILED, "pi_no", "card_declined", "Declined")
 UNREACHABLE = PaymentGatewayError("Stripe did not answer")
+VISA = SavedMethod(brand="visa", last4="4242", exp_month=12, exp_year=2030)
 
 
 @dataclass
@@ -86,6 +88,9 @@ class FakeGateway:
     def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
         self.looked_up.append(payment_intent_id)
         return self.status_answer
+
+    def describe_payment_method(self, payment_method_ref: str) -> SavedMethod:
+        return VISA
 
     @property
     def keys(self) -> list[str]:
@@ -133,6 +138,7 @@ def confirm(
         verify_event(payload.encode(), signature, SECRET),
         now=at(day),
         link_for=link_for,
+        gateway=FakeGateway(),
     )
 
 
@@ -164,7 +170,7 @@ def card_plan(
     plan = propose_plan(
         session, account, PlanFrequency.MONTHLY, count, today=now.date(), now=now
     )
-    save_plan_method(session, plan, "pm_card_visa", "cus_mette")
+    save_plan_method(session, plan, "pm_card_visa", "cus_mette", VISA)
     assert plan.status is PlanStatus.ACTIVE
     return plan
 
@@ -661,7 +667,11 @@ def test_a_charge_whose_event_never_came_is_looked_up_and_posted_once(
         },
     }
     apply_event(
-        session, late, now=at(first.due_on + timedelta(days=1)), link_for=link_for
+        session,
+        late,
+        now=at(first.due_on + timedelta(days=1)),
+        link_for=link_for,
+        gateway=FakeGateway(),
     )
     assert balance_of(session, account.id) == 120_000 - first.amount_minor
 

@@ -30,6 +30,8 @@ from payments.gateway import (
     CheckoutMode,
     CheckoutRequest,
     OffSessionCharge,
+    PaymentGatewayError,
+    SavedMethod,
 )
 from payments.instalments import charge_due_instalments
 from payments.sandbox import (
@@ -108,6 +110,7 @@ def deliver(session: Session, events: Events, now: datetime) -> list[str]:
             verify_event(payload, signature, SECRET),
             now=now,
             link_for=link_for,
+            gateway=make_gateway(),
         )
         for payload, signature in events
     ]
@@ -480,9 +483,29 @@ def test_a_new_card_for_a_plan_is_saved_in_setup_mode(
     found = gateway.read_checkout(token_of(url))
     assert found.request.mode is CheckoutMode.SETUP
     assert found.request.customer_ref == plan.customer_ref
+    assert plan.payment_method_last4 == "0341"
     deliver(session, gateway.complete_checkout(found, Card.SUCCEEDS).events, now)
     assert plan.payment_method_ref == f"pm_sandbox_{Card.SUCCEEDS.value}"
+    assert (plan.payment_method_brand, plan.payment_method_last4) == ("visa", "4242")
+    assert (plan.payment_method_exp_month, plan.payment_method_exp_year) == (12, 2030)
     assert balance_of(session, account.id) == 80_000  # saving a card moves no money
+
+
+@pytest.mark.parametrize("card", list(Card))
+def test_every_demo_card_is_described_as_the_visa_it_is(
+    gateway: SandboxGateway, card: Card
+) -> None:
+    assert gateway.describe_payment_method(f"pm_sandbox_{card.value}") == SavedMethod(
+        brand="visa", last4=card.value[-4:], exp_month=12, exp_year=2030
+    )
+
+
+@pytest.mark.parametrize("ref", ["pm_sandbox_wallet", "pm_sandbox_4111", "pm_1Qdan"])
+def test_a_method_the_sandbox_never_saved_cannot_be_described(
+    gateway: SandboxGateway, ref: str
+) -> None:
+    with pytest.raises(PaymentGatewayError, match="no saved card"):
+        gateway.describe_payment_method(ref)
 
 
 def test_events_reach_the_ledger_only_with_the_sandbox_secret(

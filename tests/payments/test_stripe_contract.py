@@ -19,6 +19,7 @@ from payments.gateway import (
     CheckoutRequest,
     OffSessionCharge,
     PaymentGatewayError,
+    SavedMethod,
 )
 from payments.stripe_gateway import (
     MAX_NETWORK_RETRIES,
@@ -680,3 +681,58 @@ def test_looking_up_a_charge_reads_the_payment_intent(
     assert (request.method, request.path) == ("GET", "/v1/payment_intents/pi_Lost42")
     assert outcome.status is ChargeStatus.SUCCEEDED
     assert outcome.amount_minor == 4250
+
+
+# --- what the debtor sees of a saved payment method --------------------------------------------
+
+
+def test_describing_a_saved_card_reads_the_payment_method(
+    gateway: StripeGateway, fake_stripe: RecordingHttpClient, document: StripeDocument
+) -> None:
+    method = gateway.describe_payment_method("pm_SavedCard42")
+
+    assert_conforms(document, fake_stripe.requests)
+    [request] = fake_stripe.requests
+    assert (request.method, request.path) == (
+        "GET",
+        "/v1/payment_methods/pm_SavedCard42",
+    )
+    # The official fixture's card: a Visa ending 4242, expiring 8/2024.
+    assert method == SavedMethod(brand="visa", last4="4242", exp_month=8, exp_year=2024)
+
+
+def test_describing_prefers_the_brand_the_card_holder_chose_and_names_the_wallet(
+    gateway: StripeGateway, fake_stripe: RecordingHttpClient, document: StripeDocument
+) -> None:
+    card = {
+        **document.fixture("payment_method")["card"],
+        "brand": "visa",
+        "display_brand": "cartes_bancaires",
+        "wallet": {"type": "apple_pay", "apple_pay": {}, "dynamic_last4": "0042"},
+    }
+    fake_stripe.replies = [Reply(patch={"card": card})]
+
+    method = gateway.describe_payment_method("pm_SavedCard42")
+
+    assert (method.brand, method.wallet) == ("cartes_bancaires", "apple_pay")
+
+
+def test_describing_a_method_that_is_not_a_card_names_its_type(
+    gateway: StripeGateway, fake_stripe: RecordingHttpClient
+) -> None:
+    fake_stripe.replies = [Reply(patch={"type": "mobilepay", "card": None})]
+
+    method = gateway.describe_payment_method("pm_Wallet42")
+
+    assert method == SavedMethod(wallet="mobilepay")
+
+
+def test_describing_an_unknown_method_is_a_gateway_error(
+    gateway: StripeGateway, fake_stripe: RecordingHttpClient
+) -> None:
+    fake_stripe.replies = [
+        api_error(404, "invalid_request_error", "No such PaymentMethod: 'pm_Gone'")
+    ]
+
+    with pytest.raises(PaymentGatewayError, match="could not look up a payment method"):
+        gateway.describe_payment_method("pm_Gone")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from app.clock import utcnow
-from app.providers import portal_link_for, webhook_secret
+from app.providers import payment_gateway, portal_link_for, webhook_secret
 from app.web.db import get_session
 from payments.events import apply_event, verify_event
 
@@ -18,7 +18,11 @@ def receive_payment_event(payload: bytes, signature: str | None) -> str:
     event = verify_event(payload, signature, webhook_secret(current_app))
     session = get_session()
     outcome = apply_event(
-        session, event, now=utcnow(), link_for=portal_link_for(current_app)
+        session,
+        event,
+        now=utcnow(),
+        link_for=portal_link_for(current_app),
+        gateway=payment_gateway(current_app),
     )
     session.commit()
     return outcome
