@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 from app.models import (
     Account,
     AuditEvent,
+    ChatMessage,
     ContactDecision,
+    Conversation,
     Debtor,
     InboundMessage,
     Instalment,
@@ -38,7 +40,10 @@ class FileEntry:
     at: datetime
     kind: str
     summary: str
+    # Exactly as sent or received, for a text; the reason or note otherwise.
     detail: str = ""
+    channel: str = ""
+    status: str = ""
 
 
 def complaint_file(session: Session, account: Account) -> list[FileEntry]:
@@ -47,6 +52,7 @@ def complaint_file(session: Session, account: Account) -> list[FileEntry]:
     entries = [
         *_texts_sent(session, account),
         *_texts_received(session, debtor),
+        *_chat_messages(session, debtor),
         *_decisions(session, account),
         *_money(session, account),
         *_arrangements(session, account),
@@ -60,13 +66,17 @@ def complaint_file_csv(entries: list[FileEntry], time_zone: str) -> str:
     zone = ZoneInfo(time_zone)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["local_time", "utc_time", "kind", "summary", "detail"])
+    writer.writerow(
+        ["local_time", "utc_time", "kind", "channel", "status", "summary", "detail"]
+    )
     for entry in entries:
         writer.writerow(
             [
                 entry.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z"),
                 entry.at.isoformat(),
                 entry.kind,
+                entry.channel,
+                entry.status,
                 _inert(entry.summary),
                 _inert(entry.detail),
             ]
@@ -96,6 +106,8 @@ def _texts_sent(session: Session, account: Account) -> list[FileEntry]:
             + (f" ({message.suppressed_reason})" if message.suppressed_reason else "")
             + (f" error {message.error_code}" if message.error_code else ""),
             detail=message.body or "",
+            channel=message.channel.value,
+            status=message.status.value,
         )
         for message in messages
     ]
@@ -109,10 +121,35 @@ def _texts_received(session: Session, debtor: Debtor) -> list[FileEntry]:
             summary=f"from {inbound.from_address}"
             + (f" (keyword {inbound.keyword})" if inbound.keyword else ""),
             detail=inbound.body,
+            channel="sms",
+            status="received",
         )
         for inbound in session.scalars(
             select(InboundMessage).where(InboundMessage.debtor_id == debtor.id)
         )
+    ]
+
+
+def _chat_messages(session: Session, debtor: Debtor) -> list[FileEntry]:
+    """The debtor's chats; a chat line that came in as a text is already a text_received."""
+    rows = session.execute(
+        select(ChatMessage, Conversation.id)
+        .join(Conversation, Conversation.id == ChatMessage.conversation_id)
+        .where(
+            Conversation.debtor_id == debtor.id,
+            ChatMessage.inbound_message_id.is_(None),
+        )
+    )
+    return [
+        FileEntry(
+            at=line.created_at,
+            kind=f"chat_{line.sender.value}",
+            summary=f"conversation {conversation_id}"
+            + (f" ({line.event})" if line.event else ""),
+            detail=line.body,
+            channel="sms" if line.via_sms else "chat",
+        )
+        for line, conversation_id in rows
     ]
 
 
@@ -128,6 +165,8 @@ def _decisions(session: Session, account: Account) -> list[FileEntry]:
                 else ""
             ),
             detail=decision.detail,
+            channel=decision.channel.value,
+            status=decision.outcome.value,
         )
         for decision in session.scalars(
             select(ContactDecision).where(ContactDecision.account_id == account.id)
@@ -194,25 +233,37 @@ def _signals(session: Session, account: Account) -> list[FileEntry]:
             or_(RiskSignal.account_id == account.id, RiskSignal.account_id.is_(None)),
         )
     )
-    entries: list[FileEntry] = []
-    for signal in signals:
-        entries.append(
-            FileEntry(
-                signal.created_at,
-                "risk_signal",
-                f"{signal.category} ({signal.severity.value}, {signal.source.value}): "
-                f"{signal.action_taken}",
-                signal.evidence,
-            )
+    by_id = {signal.id: signal for signal in signals}
+    entries = [
+        FileEntry(
+            signal.created_at,
+            "risk_signal",
+            f"{signal.category} ({signal.severity.value}, "
+            f"confidence {signal.confidence:.2f}): {signal.action_taken}",
+            signal.evidence,
+            channel=signal.source.value,
+            status=signal.status.value,
         )
-        if signal.reviewed_at is not None:
-            entries.append(
-                FileEntry(
-                    signal.reviewed_at,
-                    "risk_review",
-                    f"{signal.category}: {signal.status.value}",
-                )
-            )
+        for signal in by_id.values()
+    ]
+    reviews = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.object_type == "risk_signal",
+            AuditEvent.object_id.in_(by_id),
+        )
+    )
+    # Every review, not just the last: a confirm before a resolve matters to a regulator.
+    entries += [
+        FileEntry(
+            review.created_at,
+            "risk_review",
+            f"{by_id[review.object_id].category}: {review.action} by "
+            f"{review.actor_label}",
+            review.detail,
+        )
+        for review in reviews
+        if review.object_id is not None
+    ]
     return entries
 
 

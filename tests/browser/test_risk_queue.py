@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
+import pypdf
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
-from app.models import Debtor, RiskSignal
+from app.models import Account, Debtor, RiskSignal
 from app.models.enums import SignalStatus
 from app.web.db import get_sessionmaker
 from tests.browser.a11y import assert_accessible
@@ -25,6 +28,30 @@ def _signal_status(live_server: LiveServer, evidence_word: str) -> SignalStatus:
             select(RiskSignal).where(RiskSignal.evidence.contains(evidence_word))
         ).one()
         return signal.status
+
+
+def _download_the_complaint_file_as_pdf(
+    page: Page, live_server: LiveServer, debtor: Debtor, said: str
+) -> None:
+    with get_sessionmaker(live_server.app)() as session:
+        account_id = session.scalars(
+            select(Account.id).where(Account.debtor_id == debtor.id).limit(1)
+        ).one()
+    page.goto(f"{live_server.url}/risk/accounts/{account_id}/file")
+    expect(page.get_by_role("heading", name="Complaint file")).to_be_visible()
+    expect(page.get_by_role("table")).to_contain_text(said)
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("complaint-file-")
+    assert download.suggested_filename.endswith(".pdf")
+    body = download.path().read_bytes()
+    assert body.startswith(b"%PDF-")
+    reader = pypdf.PdfReader(io.BytesIO(body))
+    text = "\n".join(sheet.extract_text() for sheet in reader.pages)
+    assert said in text
+    assert debtor.name in text
+    assert "supervisor@venlig.test" in text
 
 
 def test_a_supervisor_confirms_resolves_and_dismisses_signals(
@@ -73,6 +100,10 @@ def test_a_supervisor_confirms_resolves_and_dismisses_signals(
     expect(phone.locator("li.risk-item", has_text="lawyer")).to_contain_text(
         "false alarm"
     )
+    _download_the_complaint_file_as_pdf(
+        phone, live_server, first, "Jeg klager til Finanstilsynet"
+    )
+    phone.goto(f"{live_server.url}/risk/")
     phone.get_by_role("link", name="Dansk").click()
     expect(phone.get_by_role("heading", name="Risikokø")).to_be_visible()
     assert_accessible(phone)

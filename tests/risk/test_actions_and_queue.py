@@ -195,8 +195,19 @@ def test_the_complaint_file_holds_everything_in_order_and_exports_safely(
     rows = list(
         csv.reader(io.StringIO(complaint_file_csv(entries, "Europe/Copenhagen")))
     )
-    assert rows[0] == ["local_time", "utc_time", "kind", "summary", "detail"]
-    assert all(not row[4].startswith("=") for row in rows[1:])
+    assert rows[0] == [
+        "local_time",
+        "utc_time",
+        "kind",
+        "channel",
+        "status",
+        "summary",
+        "detail",
+    ]
+    sent = next(row for row in rows if row[2] == "text_sent")
+    assert sent[3:5] == ["sms", "delivered"]
+    assert sent[6] == "'=HYPERLINK(evil)"
+    assert all(not row[6].startswith("=") for row in rows[1:])
 
 
 def test_weekly_rates_count_signals_per_thousand_texts(

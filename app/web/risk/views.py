@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     Response,
@@ -18,8 +20,10 @@ from flask_babel import gettext as _
 
 from app.clock import utcnow
 from app.errors import Conflict, NotFound
+from app.models import Creditor
 from app.models.enums import Role, SignalStatus
 from app.risk.complaint_file import complaint_file, complaint_file_csv
+from app.risk.complaint_pdf import FileHeader, PdfWords, complaint_file_pdf
 from app.risk.queue import (
     QueueFilter,
     Review,
@@ -105,21 +109,75 @@ def rates() -> ResponseReturnValue:
 @bp.get("/accounts/<int:account_id>/file")
 @roles_required(*REVIEWERS)
 def account_file(account_id: int) -> ResponseReturnValue:
+    wanted = request.args.get("format", "page")
+    if wanted not in ("page", "csv", "pdf"):
+        abort(400, description=_("The complaint file comes as a page, CSV or PDF."))
     db, staff = get_session(), current_staff()
     account = access.get_account_for_user(db, staff, account_id)
     debtor = access.get_debtor_for_user(db, staff, account.debtor_id)
     entries = complaint_file(db, account)
-    _audit(account.id, account.creditor_id, "complaint_file.view")
-    if request.args.get("format") == "csv":
-        body = complaint_file_csv(entries, debtor.timezone)
-        filename = f"complaint-file-{account.external_reference}.csv"
-        return Response(
-            body,
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    now = utcnow()
+    _audit(account.id, account.creditor_id, _AUDIT_ACTIONS[wanted])
+    if wanted == "page":
+        return render_template(
+            "risk/file.html", account=account, debtor=debtor, entries=entries
         )
-    return render_template(
-        "risk/file.html", account=account, debtor=debtor, entries=entries
+    filename = f"complaint-file-{_filename_safe(account.external_reference)}"
+    if wanted == "csv":
+        return _download(
+            complaint_file_csv(entries, debtor.timezone), "text/csv", f"{filename}.csv"
+        )
+    creditor = db.get(Creditor, account.creditor_id)
+    header = FileHeader(
+        creditor_name=creditor.name,
+        account_reference=account.external_reference,
+        debtor_name=debtor.name,
+        time_zone=debtor.timezone,
+        exported_at=now,
+        exported_by=f"{staff.name} <{staff.email}>",
+    )
+    body = complaint_file_pdf(entries, header, _pdf_words())
+    return _download(body, "application/pdf", f"{filename}.pdf")
+
+
+_AUDIT_ACTIONS = {
+    "page": "complaint_file.view",
+    "csv": "complaint_file.export_csv",
+    "pdf": "complaint_file.export_pdf",
+}
+
+
+def _download(body: str | bytes, mimetype: str, filename: str) -> Response:
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _filename_safe(reference: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", reference).strip("._") or "account"
+
+
+def _pdf_words() -> PdfWords:
+    return PdfWords(
+        title=_("Complaint file"),
+        creditor=_("Creditor"),
+        account=_("Invoice"),
+        debtor=_("Debtor"),
+        exported_at=_("Exported"),
+        exported_by=_("Exported by"),
+        time_zone=_("Time zone"),
+        local_time=_("Local time"),
+        kind=_("What"),
+        channel=_("Channel"),
+        status=_("Status"),
+        nothing_yet=_("Nothing has happened on this account yet."),
+        page_of=_("Page %(page)s of %(pages)s"),
+        markers=_(
+            "Characters the font cannot show are written as [U+code point], "
+            "e.g. [U+1F98A]; nothing is left out."
+        ),
     )
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 
+import pypdf
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, RiskSignal
-from app.models.enums import Role, SignalSource, SignalStatus
+from app.models import AuditEvent, InboundMessage, RiskSignal
+from app.models.enums import Language, Role, SignalSource, SignalStatus
 from app.risk.actions import record_risk
 from tests.app.web.helpers import csrf_token, sign_in
 from tests.factories import make_account, make_creditor, make_debtor, make_user
@@ -64,6 +66,9 @@ def test_a_supervisor_reviews_a_signal_and_downloads_the_file(
     assert download.status_code == 200
     assert download.mimetype == "text/csv"
     assert "risk_signal" in download.get_data(as_text=True)
+    assert session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "complaint_file.export_csv")
+    )
     assert client.get("/risk/rates").status_code == 200
 
 
@@ -81,3 +86,87 @@ def test_an_unknown_review_decision_is_a_clear_400(
     assert response.status_code == 400
     session.expire_all()
     assert session.get(RiskSignal, signal.id).status is SignalStatus.OPEN
+
+
+def _pdf_text(body: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(body))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_a_supervisor_downloads_the_file_as_pdf_in_her_language(
+    client: FlaskClient, session: Session, now: datetime
+) -> None:
+    signal = _signal(session, now)
+    session.add(
+        InboundMessage(
+            debtor_id=signal.debtor_id,
+            from_address="+4520000000",
+            to_address="+4570000000",
+            body="Jeg har betalt! Lad mig være 🦊",
+            provider_message_id="SM-pdf-1",
+            received_at=now,
+        )
+    )
+    supervisor = make_user(session, now, Role.SUPERVISOR, language=Language.DA)
+    session.commit()
+    sign_in(client, supervisor.email)
+    page = client.get(f"/risk/accounts/{signal.account_id}/file")
+    assert f"/risk/accounts/{signal.account_id}/file?format=pdf" in page.get_data(
+        as_text=True
+    )
+
+    download = client.get(f"/risk/accounts/{signal.account_id}/file?format=pdf")
+
+    assert download.status_code == 200
+    assert download.mimetype == "application/pdf"
+    assert download.headers["Content-Disposition"].startswith(
+        'attachment; filename="complaint-file-INV-'
+    )
+    assert download.headers["Content-Disposition"].endswith('.pdf"')
+    assert download.data.startswith(b"%PDF-")
+    text = _pdf_text(download.data)
+    assert "Klagesag" in text
+    assert "Jeg har betalt! Lad mig være [U+1F98A]" in text
+    assert "I will report you to Finanstilsynet" in text
+    assert supervisor.email in text
+    exported = session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "complaint_file.export_pdf")
+    )
+    assert exported is not None
+    assert exported.object_id == signal.account_id
+
+
+def test_the_file_is_refused_to_strangers_and_other_creditors_staff(
+    client: FlaskClient, session: Session, now: datetime
+) -> None:
+    signal = _signal(session, now)
+    # Supervisors are agency staff; a creditor's own staff never reach the complaint file,
+    # whichever creditor the account belongs to.
+    outsider = make_user(session, now, Role.CREDITOR, make_creditor(session, now))
+    session.commit()
+    path = f"/risk/accounts/{signal.account_id}/file?format=pdf"
+
+    refused = client.get(path)
+    assert refused.status_code == 302
+    assert refused.headers["Location"].startswith("/login")
+
+    sign_in(client, outsider.email)
+    assert client.get(path).status_code == 403
+    assert not session.scalar(
+        select(AuditEvent).where(AuditEvent.action.like("complaint_file.%"))
+    )
+
+
+def test_an_unknown_account_or_format_changes_nothing(
+    client: FlaskClient, session: Session, now: datetime
+) -> None:
+    signal = _signal(session, now)
+    supervisor = make_user(session, now, Role.SUPERVISOR)
+    session.commit()
+    sign_in(client, supervisor.email)
+    file = f"/risk/accounts/{signal.account_id}/file"
+    assert client.get(f"{file}?format=xls").status_code == 400
+    assert client.get("/risk/accounts/999999/file?format=pdf").status_code == 404
+    assert not session.scalar(
+        select(AuditEvent).where(AuditEvent.action.like("complaint_file.%"))
+    )
