@@ -20,6 +20,7 @@ from app.ingest.importer import (
     apply_import,
     plan_import,
 )
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import (
     Field,
     ImportItem,
@@ -104,7 +105,7 @@ def _build(items: Sequence[Item], options: ImportOptions) -> list[ImportItem]:
     for index, item in enumerate(items):
         record = Record((index,), (_values(item),))
         found = build_invoice(record, options) or [
-            RowError((index,), None, "the item could not be read")
+            RowError((index,), None, Reason.of(Code.ITEM_UNREADABLE))
         ]
         for one in found:
             if isinstance(one, InvoiceRow):
@@ -113,8 +114,11 @@ def _build(items: Sequence[Item], options: ImportOptions) -> list[ImportItem]:
                     one = RowError(
                         (index,),
                         Field.REFERENCE,
-                        f"invoice {reference} appears more than once in the batch "
-                        f"(also item {seen[reference]})",
+                        Reason.of(
+                            Code.ITEM_REPEATED,
+                            reference=reference,
+                            item=seen[reference],
+                        ),
                         reference,
                         reference,
                     )

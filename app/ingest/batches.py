@@ -47,9 +47,9 @@ from app.ingest.importer import (
     apply_import,
     import_chunk,
     plan_import,
-    rejection_report,
 )
 from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
+from app.ingest.reasons import Reason
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
 from app.models import Account, Creditor, ImportBatch, SavedMapping, User
 from app.models.enums import AccountStatus, ImportStatus
@@ -112,7 +112,8 @@ class UploadStore:
         return self.root / batch.storage_path
 
     def report(self, batch: ImportBatch, kind: ReportKind) -> Path:
-        return self.root / f"{batch.storage_path}.{kind.value}.csv"
+        """The batch's problem rows, a JSON object a line (`read_report` reads them)."""
+        return self.root / f"{batch.storage_path}.{kind.value}.jsonl"
 
     def discard(self, batch: ImportBatch) -> None:
         """Delete the file and its reports."""
@@ -128,11 +129,11 @@ class ProblemRow:
     rows: tuple[int, ...]
     reference: str | None
     value: str
-    message: str
+    reason: Reason
 
     @classmethod
     def of(cls, error: RowError) -> ProblemRow:
-        return cls(error.rows, error.reference, error.raw_value, error.message)
+        return cls(error.rows, error.reference, error.raw_value, error.reason)
 
 
 @dataclass(frozen=True)
@@ -277,14 +278,21 @@ def _problem_dict(problem: ProblemRow) -> dict[str, Any]:
         "rows": list(problem.rows),
         "reference": problem.reference,
         "value": problem.value,
-        "message": problem.message,
+        "reason": problem.reason.to_dict(),
     }
 
 
 def _problem(data: dict[str, Any]) -> ProblemRow:
     return ProblemRow(
-        tuple(data["rows"]), data["reference"], data["value"], data["message"]
+        tuple(data["rows"]), data["reference"], data["value"], _reason_of(data)
     )
+
+
+def _reason_of(data: dict[str, Any]) -> Reason:
+    """The stored reason; a dry run kept before reasons were codes has English words."""
+    if "reason" in data:
+        return Reason.from_dict(data["reason"])
+    return Reason.worded(data["message"])
 
 
 def summary_of(batch: ImportBatch) -> PlanSummary | None:
@@ -740,13 +748,50 @@ def _keep_plan(
     ):
         path = store.report(batch, kind)
         path.parent.mkdir(parents=True, exist_ok=True)
-        # With a BOM, so spreadsheet programs read the Danish and Norwegian letters right.
-        path.write_text(rejection_report(rows), encoding="utf-8-sig")
+        with path.open("w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(_report_entry(row)) + "\n")
     batch.plan_json = summary.to_json()
     batch.rows_total = summary.counts.items
     batch.rows_done = 0
     batch.status = ImportStatus.PLANNED
     batch.error = None
+
+
+def _report_entry(error: RowError) -> dict[str, Any]:
+    return {
+        "rows": list(error.rows),
+        "field": error.field.value if error.field else None,
+        "reason": error.reason.to_dict(),
+        "value": error.raw_value,
+        "reference": error.reference,
+    }
+
+
+def read_report(
+    store: UploadStore, batch: ImportBatch, kind: ReportKind
+) -> Iterator[RowError]:
+    """The batch's rejected (or flagged) rows, one at a time, as its dry run found them.
+
+    :raises NotFound: the batch has no such report (not checked yet, or no longer kept).
+    """
+    path = store.report(batch, kind)
+    if not path.is_file():
+        raise NotFound("No such report")
+    return _report_entries(path)
+
+
+def _report_entries(path: Path) -> Iterator[RowError]:
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            data = json.loads(line)
+            yield RowError(
+                tuple(data["rows"]),
+                Field(data["field"]) if data["field"] else None,
+                Reason.from_dict(data["reason"]),
+                data["value"],
+                data["reference"],
+            )
 
 
 def _open_references(session: Session, creditor: Creditor) -> set[str]:

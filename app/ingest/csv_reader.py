@@ -10,6 +10,7 @@ from typing import BinaryIO
 
 from app.ingest.errors import FileRejected
 from app.ingest.headers import check_headers
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, RowError, Table
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -64,7 +65,7 @@ def _rows(
         except StopIteration:
             return
         except csv.Error as error:
-            yield RowError((row,), None, f"the row could not be read as CSV ({error})")
+            yield RowError((row,), None, Reason.of(Code.ROW_NOT_CSV, error=str(error)))
         else:
             yield (
                 _mixed_encoding(row, lines) if lines.mixed else Cells(row, list(values))
@@ -73,11 +74,8 @@ def _rows(
 
 
 def _mixed_encoding(row: int, lines: _LineDecoder) -> RowError:
-    message = (
-        f"the row is not in the file's encoding ({lines.encoding}); "
-        "save the whole file as CSV UTF-8 and upload it again"
-    )
-    return RowError((row,), None, message)
+    reason = Reason.of(Code.ROW_MIXED_ENCODING, encoding=str(lines.encoding))
+    return RowError((row,), None, reason)
 
 
 class _LineDecoder(Iterator[str]):

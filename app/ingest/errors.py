@@ -8,6 +8,7 @@ from app.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from app.ingest.headers import Layout
+    from app.ingest.reasons import Reason
 
 
 class FileRejected(ValidationFailed):
@@ -31,8 +32,12 @@ class UnknownLayout(FileRejected):
 
 
 class BadValue(ValueError):
-    """One value is unusable; the message is plain words meant for the creditor."""
+    """One value is unusable; `reason` says why, to be worded for the reader."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.english())
+        self.reason = reason
 
     @property
     def message(self) -> str:
-        return str(self.args[0])
+        return self.reason.english()

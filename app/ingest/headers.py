@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from app.errors import ValidationFailed
 from app.ingest.errors import FileRejected
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, Field, RowError
 from app.ingest.values import RawValue, as_text
 
@@ -208,10 +209,10 @@ class RowExtractor:
         if not any(_text(value) for value in row) or not self._kept(row):
             return None
         if any(_text(value) for value in row[self.width :]):
-            message = (
-                f"the row has {len(row):,} values but the header names {self.width:,}"
+            reason = Reason.of(
+                Code.ROW_WIDER_THAN_HEADER, count=len(row), width=self.width
             )
-            return RowError((cells.row,), None, message)
+            return RowError((cells.row,), None, reason)
         return {
             field: row[index] if index < len(row) else ""
             for field, index in self.columns.items()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict
 from app.ingest import values
+from app.ingest.reasons import Code, Money, Reason
 from app.ingest.rows import (
     DebtorDetails,
     ImportItem,
@@ -40,6 +41,7 @@ from app.ingest.rows import (
     Kind,
     PhoneFlag,
     RowError,
+    where_in_file,
 )
 from app.models import Account, Creditor, Debtor, LedgerEntry
 from app.models.enums import AccountStatus, Language, LedgerKind
@@ -147,15 +149,44 @@ def import_chunk(
     return _Import(session, creditor, now, write=True).run(items)
 
 
-def rejection_report(rejected: Iterable[RowError]) -> str:
-    """The rejected rows as CSV text that a spreadsheet opens without running anything."""
+@dataclass(frozen=True)
+class Wording:
+    """How a report words its header, where each problem is, and its reason."""
+
+    header: tuple[str, str, str, str]
+    where: Callable[[tuple[int, ...], str | None], str]
+    reason: Callable[[Reason], str]
+
+
+ENGLISH = Wording(REPORT_HEADER, where_in_file, Reason.english)
+
+
+def report_lines(
+    problems: Iterable[RowError], wording: Wording = ENGLISH
+) -> Iterator[str]:
+    """The problem rows as CSV lines, one at a time, that a spreadsheet opens without
+    running anything."""
     output = io.StringIO()
     writer = csv.writer(output)
-    writer.writerow(REPORT_HEADER)
-    for error in rejected:
-        cells = (error.where, error.reference or "", error.raw_value, error.message)
+    writer.writerow(wording.header)
+    for error in problems:
+        where = wording.where(error.rows, error.reference)
+        cells = (
+            where,
+            error.reference or "",
+            error.raw_value,
+            wording.reason(error.reason),
+        )
         writer.writerow([_inert(cell) for cell in cells])
-    return output.getvalue()
+        yield output.getvalue()
+        output.seek(0)
+        output.truncate()
+    yield output.getvalue()
+
+
+def rejection_report(rejected: Iterable[RowError], wording: Wording = ENGLISH) -> str:
+    """The rejected rows as CSV text (the whole report at once)."""
+    return "".join(report_lines(rejected, wording))
 
 
 def _inert(cell: str) -> str:
@@ -233,10 +264,7 @@ class _Import:
         if state is None:
             self._create(row)
         elif state.claimed_minor is None:
-            self._reject(
-                row,
-                "the account was not added by an import, so a file cannot change it",
-            )
+            self._reject(row, Reason.of(Code.ACCOUNT_NOT_IMPORTED))
         elif state.currency != row.currency:
             self._reject(row, _other_currency(row, state))
         elif row.balance_minor == state.claimed_minor:
@@ -253,9 +281,9 @@ class _Import:
         state = self._account(invoice) if invoice else None
         applied = state.credit_notes.get(row.external_reference) if state else None
         if not invoice:
-            self._reject(row, "the credit note does not say which invoice it credits")
+            self._reject(row, Reason.of(Code.CREDIT_WITHOUT_INVOICE))
         elif state is None:
-            self._reject(row, f"invoice {invoice} is not among your accounts")
+            self._reject(row, Reason.of(Code.CREDIT_UNKNOWN_INVOICE, invoice=invoice))
         elif state.currency != row.currency:
             self._reject(row, _other_currency(row, state))
         elif applied == row.amount_minor:
@@ -277,7 +305,7 @@ class _Import:
             self.seen[row.external_reference] = state
         self.tally.created += 1
         self.tally.flagged.extend(
-            RowError(row.rows, w.field, w.message, w.raw_value, row.external_reference)
+            RowError(row.rows, w.field, w.reason, w.raw_value, row.external_reference)
             for w in row.warnings
         )
 
@@ -365,9 +393,9 @@ class _Import:
             _count_entry(state, str(entry.external_id).removeprefix(prefix), entry)
         return state
 
-    def _reject(self, row: InvoiceRow, message: str) -> None:
+    def _reject(self, row: InvoiceRow, reason: Reason) -> None:
         reference = row.external_reference
-        self.tally.rejected.append(RowError(row.rows, None, message, "", reference))
+        self.tally.rejected.append(RowError(row.rows, None, reason, "", reference))
 
 
 def _outcome(
@@ -395,31 +423,37 @@ def _count_entry(state: _AccountState, key: str, entry: LedgerEntry) -> None:
         state.adjustments += 1
 
 
-def _other_currency(row: InvoiceRow, state: _AccountState) -> str:
-    return f"the row is in {row.currency} but the account is in {state.currency}"
-
-
-def _below_zero(row: InvoiceRow, taken: int) -> str:
-    owed = values.format_minor(row.balance_minor, row.currency)
-    taken_text = values.format_minor(taken, row.currency)
-    return (
-        f"the file says {owed} is owed, but {taken_text} has already been paid or "
-        "credited; an agent has to settle this invoice"
+def _other_currency(row: InvoiceRow, state: _AccountState) -> Reason:
+    return Reason.of(
+        Code.ACCOUNT_OTHER_CURRENCY,
+        currency=row.currency,
+        account_currency=state.currency,
     )
 
 
-def _credit_changed(row: InvoiceRow, applied: int) -> str:
-    before = values.format_minor(applied, row.currency)
-    return (
-        f"credit note {row.external_reference} was already applied for {before}; "
-        "a changed credit note needs a new number"
+def _below_zero(row: InvoiceRow, taken: int) -> Reason:
+    return Reason.of(
+        Code.BELOW_ZERO,
+        owed=Money(row.balance_minor, row.currency),
+        taken=Money(taken, row.currency),
     )
 
 
-def _credit_too_large(row: InvoiceRow, invoice: str, left: int) -> str:
-    credit = values.format_minor(row.amount_minor, row.currency)
-    left_text = values.format_minor(left, row.currency)
-    return f"the credit note takes off {credit} but invoice {invoice} has only {left_text} left"
+def _credit_changed(row: InvoiceRow, applied: int) -> Reason:
+    return Reason.of(
+        Code.CREDIT_CHANGED,
+        reference=row.external_reference,
+        amount=Money(applied, row.currency),
+    )
+
+
+def _credit_too_large(row: InvoiceRow, invoice: str, left: int) -> Reason:
+    return Reason.of(
+        Code.CREDIT_TOO_LARGE,
+        credit=Money(row.amount_minor, row.currency),
+        invoice=invoice,
+        left=Money(left, row.currency),
+    )
 
 
 class _Debtors:

@@ -29,6 +29,7 @@ from app.ingest.headers import (
     describe_layout,
     guess_mapping,
 )
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import (
     Field,
     ImportItem,
@@ -286,14 +287,11 @@ class _Grouper:
         if earlier is not None:
             return RowError(rows, Field.REFERENCE, self._repeat(key, earlier), key, key)
         if group.suspect is not None:
-            message = (
-                f"row {group.suspect} beside this invoice's lines could not be read, "
-                "so its total cannot be trusted"
-            )
-            return RowError(rows, Field.LINE_AMOUNT, message, "", key)
+            reason = Reason.of(Code.NEIGHBOUR_UNREADABLE, row=group.suspect)
+            return RowError(rows, Field.LINE_AMOUNT, reason, "", key)
         if group.overflow:
-            message = f"the invoice has more than {MAX_LINES_PER_INVOICE:,} lines"
-            return RowError(rows, Field.LINE_AMOUNT, message, "", key)
+            reason = Reason.of(Code.TOO_MANY_LINES, limit=MAX_LINES_PER_INVOICE)
+            return RowError(rows, Field.LINE_AMOUNT, reason, "", key)
         return Record(rows, tuple(group.lines))
 
     def _remember(self, key: str, row: int) -> int | None:
@@ -306,10 +304,6 @@ class _Grouper:
             self.recent.popitem(last=False)
         return earlier
 
-    def _repeat(self, key: str, earlier: int) -> str:
-        if self.line_items:
-            return (
-                f"invoice {key} also has lines on row {earlier}; put the lines of each "
-                "invoice next to each other (sort by invoice number) and upload again"
-            )
-        return f"invoice {key} appears more than once (also on row {earlier})"
+    def _repeat(self, key: str, earlier: int) -> Reason:
+        code = Code.LINES_APART if self.line_items else Code.INVOICE_REPEATED
+        return Reason.of(code, reference=key, row=earlier)

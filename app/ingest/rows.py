@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from app.ingest import values
 from app.ingest.errors import BadValue
+from app.ingest.reasons import FIELD_PHRASES, Code, FieldName, Money, Reason
 from app.ingest.values import RawValue
 from app.services.phones import PhoneInfo
 
@@ -46,26 +47,7 @@ class Field(enum.StrEnum):
         return FIELD_LABELS[self]
 
 
-FIELD_LABELS = {
-    Field.REFERENCE: "the invoice number",
-    Field.KIND: "the document type",
-    Field.CREDITED_REFERENCE: "the credited invoice number",
-    Field.CUSTOMER_NUMBER: "the customer number",
-    Field.NAME: "the debtor's name",
-    Field.MOBILE: "the mobile number",
-    Field.PHONE: "the phone number",
-    Field.EMAIL: "the e-mail address",
-    Field.BIRTH_DATE: "the birth date",
-    Field.POSTCODE: "the postcode",
-    Field.COUNTRY: "the country",
-    Field.DESCRIPTION: "the description",
-    Field.AMOUNT: "the amount",
-    Field.LINE_AMOUNT: "the line amount",
-    Field.OUTSTANDING: "the balance due",
-    Field.CURRENCY: "the currency",
-    Field.ISSUED_ON: "the invoice date",
-    Field.DUE_ON: "the due date",
-}
+FIELD_LABELS = {field: FIELD_PHRASES[field.value] for field in Field}
 
 
 class Kind(enum.StrEnum):
@@ -89,18 +71,22 @@ class RowWarning:
     """A problem that does not stop the row: the value was left out or flagged."""
 
     field: Field
-    message: str
+    reason: Reason
     raw_value: str
+
+    @property
+    def message(self) -> str:
+        return self.reason.english()
 
 
 @dataclass(frozen=True)
 class RowError:
-    """Rows that cannot be imported, and why in plain words."""
+    """Rows that cannot be imported (or were flagged), and why."""
 
     # Spreadsheet row numbers as the creditor sees them (header = 1); none for UBL.
     rows: tuple[int, ...]
     field: Field | None
-    message: str
+    reason: Reason
     raw_value: str = ""
     reference: str | None = None
 
@@ -108,12 +94,22 @@ class RowError:
         return f"{self.where}: {self.message}"
 
     @property
+    def message(self) -> str:
+        """The reason in English (the API's language, logs and tests)."""
+        return self.reason.english()
+
+    @property
     def where(self) -> str:
-        if len(self.rows) == 1:
-            return f"row {self.rows[0]}"
-        if self.rows:
-            return f"rows {self.rows[0]}–{self.rows[-1]}"
-        return f"invoice {self.reference}" if self.reference else "the document"
+        return where_in_file(self.rows, self.reference)
+
+
+def where_in_file(rows: tuple[int, ...], reference: str | None) -> str:
+    """Where a problem is, in English: row 17, rows 3–5, or the UBL invoice's number."""
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    if rows:
+        return f"rows {rows[0]}–{rows[-1]}"
+    return f"invoice {reference}" if reference else "the document"
 
 
 @dataclass(frozen=True)
@@ -261,7 +257,7 @@ class _Check:
         try:
             return parser(raw)
         except BadValue as error:
-            self.fail(field, error.message, raw, line)
+            self.fail(field, error.reason, raw, line)
             return None
 
     def soft(self, field: Field, parser: Callable[[RawValue], T]) -> T | None:
@@ -271,30 +267,32 @@ class _Check:
         try:
             return parser(raw)
         except BadValue as error:
-            self.warnings.append(RowWarning(field, error.message, values.as_text(raw)))
+            self.warnings.append(RowWarning(field, error.reason, values.as_text(raw)))
             return None
 
     def required(
         self, field: Field, parser: Callable[[RawValue], T], line: int = 0
     ) -> T | None:
         if self.raw(field, line) is None:
-            self.fail(field, f"{field.label} is missing", None, line)
+            self.fail(
+                field, Reason.of(Code.MISSING, field=FieldName(field)), None, line
+            )
             return None
         return self.parse(field, parser, line)
 
     def fail(
-        self, field: Field, message: str, raw: RawValue | None, line: int | None
+        self, field: Field, reason: Reason, raw: RawValue | None, line: int | None
     ) -> None:
         rows = self.record.rows
         where = rows[line : line + 1] if line is not None else rows
         text = "" if raw is None else values.as_text(raw)
-        self.errors.append(RowError(where, field, message, text, self.reference))
+        self.errors.append(RowError(where, field, reason, text, self.reference))
 
 
 def _reference(raw: RawValue) -> str:
-    text = values.clean_text(raw, "invoice number", MAX_REFERENCE)
+    text = values.clean_text(raw, Field.REFERENCE, MAX_REFERENCE)
     if not text:
-        raise BadValue("the invoice number is empty")
+        raise BadValue(Reason.of(Code.REFERENCE_EMPTY))
     return text
 
 
@@ -324,9 +322,12 @@ def _money(check: _Check, currency: str) -> _Money | None:
     if signed is None:
         return None
     if signed == 0:
-        what = "the lines add up to" if check.record.is_line_items else "the amount is"
-        message = f"{what} {values.format_minor(0, currency)}, so nothing is owed"
-        check.fail(Field.AMOUNT, message, None, None)
+        code = (
+            Code.LINES_ADD_UP_TO_ZERO
+            if check.record.is_line_items
+            else Code.AMOUNT_ZERO
+        )
+        check.fail(Field.AMOUNT, Reason.of(code, amount=Money(0, currency)), None, None)
     amount = abs(signed)
     paid = _paid(check, amount, outstanding, currency) if kind is Kind.INVOICE else 0
     return _Money(kind, amount, paid)
@@ -336,8 +337,7 @@ def _kind(check: _Check, signed: int) -> Kind:
     """A credit note when the file says so or the amount is negative."""
     declared = check.parse(Field.KIND, values.parse_kind)
     if declared == Kind.INVOICE and signed < 0:
-        message = "the amount is negative but the row is an invoice"
-        check.fail(Field.AMOUNT, message, None, None)
+        check.fail(Field.AMOUNT, Reason.of(Code.NEGATIVE_INVOICE), None, None)
     credit = declared == Kind.CREDIT_NOTE or signed < 0
     return Kind.CREDIT_NOTE if credit else Kind.INVOICE
 
@@ -353,34 +353,36 @@ def _line_total(check: _Check, currency: str) -> int | None:
     total = sum(amount for amount in amounts if amount is not None)
     stated = check.parse(Field.AMOUNT, parse)
     if stated is not None and stated != total:
-        added = values.format_minor(total, currency)
-        said = values.format_minor(stated, currency)
-        message = f"the lines add up to {added} but the invoice total says {said}"
-        check.fail(Field.AMOUNT, message, check.raw(Field.AMOUNT), None)
+        reason = Reason.of(
+            Code.LINES_DISAGREE_WITH_TOTAL,
+            added=Money(total, currency),
+            stated=Money(stated, currency),
+        )
+        check.fail(Field.AMOUNT, reason, check.raw(Field.AMOUNT), None)
     return total
 
 
 def _same_currency(check: _Check, currency: str, line: int) -> None:
     raw = check.raw(Field.CURRENCY, line)
     if raw is not None and values.as_text(raw).strip().upper() != currency:
-        message = (
-            f"this line is in {values.as_text(raw)} but the invoice is in {currency}"
+        reason = Reason.of(
+            Code.LINE_OTHER_CURRENCY, value=values.as_text(raw), currency=currency
         )
-        check.fail(Field.CURRENCY, message, raw, line)
+        check.fail(Field.CURRENCY, reason, raw, line)
 
 
 def _paid(check: _Check, amount: int, outstanding: int | None, currency: str) -> int:
     if outstanding is None:
         return 0
-    shown = values.format_minor(outstanding, currency)
+    due = Money(outstanding, currency)
     raw = check.raw(Field.OUTSTANDING)
     if outstanding <= 0:
-        message = f"the balance due is {shown}, so nothing is owed"
-        check.fail(Field.OUTSTANDING, message, raw, 0)
+        check.fail(Field.OUTSTANDING, Reason.of(Code.NOTHING_DUE, due=due), raw, 0)
     elif outstanding > amount:
-        total = values.format_minor(amount, currency)
-        message = f"the balance due {shown} is more than the invoice amount {total}"
-        check.fail(Field.OUTSTANDING, message, raw, 0)
+        reason = Reason.of(
+            Code.DUE_ABOVE_AMOUNT, due=due, amount=Money(amount, currency)
+        )
+        check.fail(Field.OUTSTANDING, reason, raw, 0)
     return max(amount - outstanding, 0)
 
 
@@ -390,12 +392,10 @@ def _dates(
     issued_on = check.parse(Field.ISSUED_ON, values.parse_date)
     due_on = check.parse(Field.DUE_ON, values.parse_date)
     if due_on is not None and kind is Kind.INVOICE and due_on > options.latest_due_on:
-        message = (
-            f"the due date {due_on.isoformat()} is more than "
-            f"{options.due_tolerance_days} days away; only invoices that have fallen "
-            "due can be handed over"
+        reason = Reason.of(
+            Code.DUE_TOO_FAR, date=due_on.isoformat(), days=options.due_tolerance_days
         )
-        check.fail(Field.DUE_ON, message, check.raw(Field.DUE_ON), 0)
+        check.fail(Field.DUE_ON, reason, check.raw(Field.DUE_ON), 0)
     return issued_on, due_on
 
 
@@ -422,7 +422,7 @@ def _debtor(check: _Check, options: ImportOptions) -> DebtorDetails | None:
 
 
 def _customer_number(raw: RawValue) -> str:
-    return values.clean_text(raw, "customer number", MAX_REFERENCE)
+    return values.clean_text(raw, Field.CUSTOMER_NUMBER, MAX_REFERENCE)
 
 
 def _phone(check: _Check, country: str) -> tuple[PhoneInfo | None, PhoneFlag]:
@@ -435,8 +435,8 @@ def _phone(check: _Check, country: str) -> tuple[PhoneInfo | None, PhoneFlag]:
         return None, PhoneFlag.INVALID
     if not phone.can_receive_sms:
         text = values.as_text(raw).strip()
-        message = f"phone number {text} is a landline, so it cannot receive SMS"
-        check.warnings.append(RowWarning(field, message, text))
+        reason = Reason.of(Code.LANDLINE, phone=text)
+        check.warnings.append(RowWarning(field, reason, text))
         return phone, PhoneFlag.LANDLINE
     return phone, PhoneFlag.MOBILE
 

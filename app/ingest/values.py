@@ -13,6 +13,7 @@ from babel.numbers import get_territory_currencies
 
 from app.errors import ValidationFailed
 from app.ingest.errors import BadValue
+from app.ingest.reasons import Code, Country, FieldName, Reason
 from app.services.formatting import minor_unit_exponent
 from app.services.phones import PhoneInfo, parse_phone
 
@@ -52,7 +53,6 @@ _SLASH_DATE = re.compile(r"\d{1,4}/\d{1,2}/\d{1,4}")
 _CPR = re.compile(r"\d{6}-?\d{4}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
-DATE_FORMATS = "dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd"
 EARLIEST_YEAR = 1900
 LATEST_YEAR = 2199
 
@@ -64,8 +64,13 @@ LEGAL_FORMS = {
     "INC.": "Inc.", "GMBH": "GmbH", "PLC": "PLC", "BV": "BV", "NV": "NV",
 }  # fmt: skip
 _WORD_START = re.compile(r"(^|[-'’./])(\w)")
-# Used to say "not a valid Danish mobile number"; other countries are named instead.
-NATIONALITIES = {"DK": "Danish", "NO": "Norwegian", "SE": "Swedish", "FI": "Finnish"}
+# "Not a valid Danish mobile number"; other countries are named instead.
+NOT_A_MOBILE = {
+    "DK": Code.PHONE_NOT_DANISH_MOBILE,
+    "NO": Code.PHONE_NOT_NORWEGIAN_MOBILE,
+    "SE": Code.PHONE_NOT_SWEDISH_MOBILE,
+    "FI": Code.PHONE_NOT_FINNISH_MOBILE,
+}
 POSTCODE_DIGITS = {"DK": 4, "NO": 4}
 # Two-letter CLDR territories that are not countries: unions, pseudo-locales, "unknown".
 NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
@@ -88,7 +93,7 @@ def as_text(raw: RawValue) -> str:
 def parse_amount(raw: RawValue, currency: str) -> int:
     """A signed amount in the currency's minor units; either decimal mark is read."""
     if isinstance(raw, date):
-        raise BadValue(f"amount {raw.isoformat()} is a date, not an amount")
+        raise BadValue(Reason.of(Code.AMOUNT_IS_DATE, value=raw.isoformat()))
     exponent = minor_unit_exponent(currency)
     value = (
         raw if isinstance(raw, Decimal) else _decimal_from_text(raw, currency, exponent)
@@ -99,21 +104,15 @@ def parse_amount(raw: RawValue, currency: str) -> int:
 def parse_xsd_decimal(raw: str) -> Decimal:
     """An XML Schema decimal (point as decimal mark, no grouping) as used by UBL."""
     if not _XSD_DECIMAL.fullmatch(raw.strip()):
-        raise BadValue(f"amount {raw} is not a decimal number")
+        raise BadValue(Reason.of(Code.AMOUNT_NOT_DECIMAL, value=raw))
     return Decimal(raw.strip())
-
-
-def format_minor(amount_minor: int, currency: str) -> str:
-    """An exact, unambiguous rendering for messages: 1,234.50 DKK."""
-    exponent = minor_unit_exponent(currency)
-    return f"{Decimal(amount_minor).scaleb(-exponent):,.{exponent}f} {currency}"
 
 
 def _decimal_from_text(raw: str, currency: str, exponent: int) -> Decimal:
     text = raw.strip()
     match = _AMOUNT.fullmatch(text) if len(text) <= MAX_AMOUNT_CHARS else None
     if match is None:
-        raise BadValue(f"amount {text} is not a number")
+        raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
     _check_amount_sign(match["pre"] + match["unit"], currency, text)
     negative = _is_negative(match["sign"], match["post"], text)
     number = _decimal_from_digits(match["number"], exponent, text)
@@ -125,13 +124,15 @@ def _check_amount_sign(unit: str, currency: str, text: str) -> None:
     if not unit or unit.upper() == currency or (known and currency in known):
         return
     if unit.isalpha() or known:
-        raise BadValue(f"amount {text} does not match the invoice currency {currency}")
-    raise BadValue(f"amount {text} is not a number")
+        raise BadValue(
+            Reason.of(Code.AMOUNT_OTHER_CURRENCY, value=text, currency=currency)
+        )
+    raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
 
 
 def _is_negative(sign: str, post: str, text: str) -> bool:
     if (sign == "(") != post.startswith(")") or (post.endswith("-") and sign):
-        raise BadValue(f"amount {text} is not a number")
+        raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
     return sign in ("-", "−", "(") or post.endswith("-")
 
 
@@ -139,7 +140,7 @@ def _decimal_from_digits(number: str, exponent: int, text: str) -> Decimal:
     whole, fraction = _split_decimal_mark(number, exponent, text)
     digits = _ungroup(whole, text)
     if not fraction.isdigit() and fraction:
-        raise BadValue(f"amount {text} is not a number")
+        raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
     return Decimal(f"{digits}.{fraction or '0'}")
 
 
@@ -155,7 +156,7 @@ def _split_decimal_mark(number: str, exponent: int, text: str) -> tuple[str, str
     if len(fraction) == 3 and _FIRST_GROUP.fullmatch(whole):
         # "1.500" can only mean fifteen hundred in a currency with two decimals.
         if exponent == 3:
-            raise BadValue(f"amount {text} is ambiguous: write 1234.567 or 1234,567")
+            raise BadValue(Reason.of(Code.AMOUNT_AMBIGUOUS, value=text))
         return number, ""
     return whole, fraction
 
@@ -172,21 +173,29 @@ def _ungroup(whole: str, text: str) -> str:
         and all(len(group) == 3 for group in groups[1:])
     )
     if not valid:
-        raise BadValue(f"amount {text} has misplaced thousands separators")
+        raise BadValue(Reason.of(Code.AMOUNT_BAD_GROUPING, value=text))
     return "".join(groups)
 
 
 def _to_minor(value: Decimal, currency: str, exponent: int, text: str) -> int:
     if not value.is_finite() or value.adjusted() > 20:
-        raise BadValue(f"amount {text} is not a usable number")
+        raise BadValue(Reason.of(Code.AMOUNT_UNUSABLE, value=text))
     scaled = value.scaleb(exponent)
     if scaled != scaled.to_integral_value():
-        places = f"{exponent} decimals" if exponent else "no decimals"
+        if not exponent:
+            raise BadValue(
+                Reason.of(Code.AMOUNT_HAS_DECIMALS, value=text, currency=currency)
+            )
         raise BadValue(
-            f"amount {text} has more decimals than {currency} allows ({places})"
+            Reason.of(
+                Code.AMOUNT_TOO_PRECISE,
+                value=text,
+                currency=currency,
+                decimals=exponent,
+            )
         )
     if abs(scaled) > MAX_AMOUNT_MINOR:
-        raise BadValue(f"amount {text} is too large to be a real invoice")
+        raise BadValue(Reason.of(Code.AMOUNT_TOO_LARGE, value=text))
     return int(scaled)
 
 
@@ -194,9 +203,7 @@ def parse_currency(raw: RawValue, today: date) -> str:
     """An ISO 4217 code of a currency in use today, upper-cased."""
     code = as_text(raw).strip().upper()
     if code not in currencies_in_use(today):
-        raise BadValue(
-            f"currency {as_text(raw).strip()} is not an ISO 4217 currency in use"
-        )
+        raise BadValue(Reason.of(Code.CURRENCY_UNKNOWN, value=as_text(raw).strip()))
     return code
 
 
@@ -216,17 +223,15 @@ def parse_date(raw: RawValue) -> date:
     if isinstance(raw, date):
         return _plausible(raw, raw.isoformat())
     if isinstance(raw, Decimal):
-        raise BadValue(f"date {raw} is a number, not a date")
+        raise BadValue(Reason.of(Code.DATE_IS_NUMBER, value=as_text(raw)))
     text = raw.strip()
     if _SLASH_DATE.fullmatch(text):
-        raise BadValue(
-            f"date {text} is ambiguous (day/month or month/day?); use {DATE_FORMATS}"
-        )
+        raise BadValue(Reason.of(Code.DATE_AMBIGUOUS, value=text))
     year, month, day = _date_parts(text)
     try:
         parsed = date(year, month, day)
     except ValueError:
-        raise BadValue(f"date {text} is not a real date") from None
+        raise BadValue(Reason.of(Code.DATE_NOT_REAL, value=text)) from None
     return _plausible(parsed, text)
 
 
@@ -239,7 +244,7 @@ def _date_parts(text: str) -> tuple[int, int, int]:
         return int(match[3]), _month(match[2], text), int(match[1])
     if match := _MONTH_NAME_DAY.fullmatch(text):
         return int(match[3]), _month(match[1], text), int(match[2])
-    raise BadValue(f"date {text} is not in a format we read; use {DATE_FORMATS}")
+    raise BadValue(Reason.of(Code.DATE_UNKNOWN_FORMAT, value=text))
 
 
 def _month(word: str, text: str) -> int:
@@ -247,35 +252,38 @@ def _month(word: str, text: str) -> int:
         number for name, number in MONTHS.items() if name.startswith(word.casefold())
     }
     if len(found) != 1:
-        raise BadValue(f"date {text} has a month name we do not know")
+        raise BadValue(Reason.of(Code.DATE_UNKNOWN_MONTH, value=text))
     return found.pop()
 
 
 def _plausible(value: date, text: str) -> date:
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise BadValue(f"date {text} is not a plausible invoice date")
+        raise BadValue(Reason.of(Code.DATE_IMPLAUSIBLE, value=text))
     return value
 
 
 def parse_birth_date(raw: RawValue, today: date) -> date:
     """A birth date in the past; a full CPR number is refused rather than stored."""
     if isinstance(raw, str) and _CPR.fullmatch(raw.strip()):
-        raise BadValue(
-            "the birth date looks like a full CPR number; give only the date"
-        )
+        raise BadValue(Reason.of(Code.BIRTH_DATE_IS_CPR))
     born = parse_date(raw)
     if born >= today:
-        raise BadValue(f"birth date {born.isoformat()} is not in the past")
+        raise BadValue(Reason.of(Code.BIRTH_DATE_NOT_PAST, date=born.isoformat()))
     return born
 
 
-def clean_text(raw: RawValue, what: str, max_length: int) -> str:
-    """Whitespace collapsed; control characters and over-long values refused."""
+def clean_text(raw: RawValue, field: str, max_length: int) -> str:
+    """Whitespace collapsed; control characters and over-long values refused.
+
+    `field` is the rows.Field value the text is for, to name it in the reason.
+    """
     text = " ".join(as_text(raw).split())
     if _CONTROL.search(text):
-        raise BadValue(f"the {what} contains invisible control characters")
+        raise BadValue(Reason.of(Code.CONTROL_CHARACTERS, field=FieldName(field)))
     if len(text) > max_length:
-        raise BadValue(f"the {what} is longer than {max_length} characters")
+        raise BadValue(
+            Reason.of(Code.TOO_LONG, field=FieldName(field), limit=max_length)
+        )
     return text
 
 
@@ -283,7 +291,7 @@ def normalise_name(raw: RawValue) -> str:
     """Trimmed; title-cased only when written in all capitals (JENS HANSEN A/S)."""
     name = clean_text(raw, "name", 200)
     if not name:
-        raise BadValue("the debtor's name is empty")
+        raise BadValue(Reason.of(Code.NAME_EMPTY))
     return _title_case(name) if name.isupper() else name
 
 
@@ -306,23 +314,19 @@ def normalise_phone(raw: RawValue, default_country: str) -> PhoneInfo:
         raise BadValue(_invalid_phone(text, default_country)) from None
 
 
-def _invalid_phone(text: str, country: str) -> str:
+def _invalid_phone(text: str, country: str) -> Reason:
     if text.startswith(("+", "00")):
-        return f"phone number {text} is not a valid phone number"
-    if country in NATIONALITIES:
-        return (
-            f"phone number {text} is not a valid {NATIONALITIES[country]} mobile number"
-        )
-    return (
-        f"phone number {text} is not a valid mobile number in {country_name(country)}"
-    )
+        return Reason.of(Code.PHONE_INVALID, phone=text)
+    if country in NOT_A_MOBILE:
+        return Reason.of(NOT_A_MOBILE[country], phone=text)
+    return Reason.of(Code.PHONE_NOT_MOBILE_IN, phone=text, country=Country(country))
 
 
 def parse_email(raw: RawValue) -> str:
     """An e-mail address with its domain lower-cased."""
     text = as_text(raw).strip()
     if len(text) > 254 or not _EMAIL.fullmatch(text):
-        raise BadValue(f"e-mail address {text} is not valid")
+        raise BadValue(Reason.of(Code.EMAIL_INVALID, value=text))
     local, _, domain = text.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -335,10 +339,10 @@ def parse_postcode(raw: RawValue, country: str) -> str:
         text = text.zfill(digits)  # a spreadsheet number loses Oslo's leading zero
     if digits and not (len(text) == digits and text.isdigit()):
         raise BadValue(
-            f"postcode {as_text(raw).strip()} is not a {digits}-digit postcode"
+            Reason.of(Code.POSTCODE_DIGITS, value=as_text(raw).strip(), digits=digits)
         )
     if not text or len(text) > 16:
-        raise BadValue(f"postcode {as_text(raw).strip()} is not a postcode")
+        raise BadValue(Reason.of(Code.POSTCODE_INVALID, value=as_text(raw).strip()))
     return text
 
 
@@ -347,7 +351,7 @@ def parse_country(raw: RawValue) -> str:
     text = as_text(raw).strip()
     code = country_codes().get(text.casefold())
     if code is None:
-        raise BadValue(f"country {text} is not a country we know")
+        raise BadValue(Reason.of(Code.COUNTRY_UNKNOWN, value=text))
     return code
 
 
@@ -363,11 +367,6 @@ def country_codes() -> dict[str, str]:
     return codes
 
 
-def country_name(code: str) -> str:
-    """The English name of a country code."""
-    return str(Locale.parse("en").territories.get(code, code))
-
-
 def country_timezone(country: str) -> str | None:
     """The country's zone when it has only one; None when it spans several."""
     zones = get_global("territory_zones").get(country, [])
@@ -378,5 +377,5 @@ def parse_kind(raw: RawValue) -> str:
     """The document type, "invoice" or "credit_note", in English, Danish, Norwegian."""
     kind = KINDS.get(" ".join(as_text(raw).casefold().split()))
     if kind is None:
-        raise BadValue(f"document type {raw} is neither an invoice nor a credit note")
+        raise BadValue(Reason.of(Code.KIND_UNKNOWN, value=as_text(raw)))
     return kind

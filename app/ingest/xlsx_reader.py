@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 
 from app.ingest.errors import FileRejected
 from app.ingest.headers import MAX_COLUMNS, check_headers
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, RowError, Table
 from app.ingest.values import RawValue, as_text
 
@@ -109,8 +110,8 @@ def _headers(rows: Iterator[Cells]) -> list[str]:
 def _within_width(rows: Iterator[Cells]) -> Iterator[Cells | RowError]:
     for cells in rows:
         if len(cells.values) > MAX_COLUMNS:
-            message = f"the row has more than {MAX_COLUMNS:,} values"
-            yield RowError((cells.row,), None, message)
+            reason = Reason.of(Code.ROW_TOO_WIDE, limit=MAX_COLUMNS)
+            yield RowError((cells.row,), None, reason)
         else:
             yield cells
 

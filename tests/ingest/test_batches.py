@@ -28,6 +28,7 @@ from app.ingest.batches import (
     UploadStore,
     work_batches,
 )
+from app.ingest.reasons import Code, Money, Reason
 from app.ingest.rows import Field
 from app.models import Account, Creditor, ImportBatch, LedgerEntry
 from app.models.enums import ImportStatus
@@ -150,14 +151,25 @@ def test_the_dry_run_is_kept_and_writes_no_accounts(
     assert (batch.status, batch.rows_total) == (ImportStatus.PLANNED, 4)
     assert count(session, Account, creditor) == 0
     report = batches.ReportKind.REJECTED
-    assert "abc" in store.report(batch, report).read_text(encoding="utf-8-sig")
+    assert "abc" in store.report(batch, report).read_text(encoding="utf-8")
 
 
 def test_the_summary_survives_json() -> None:
     summary = PlanSummary(
         counts=Counts(1, 2, 3, 4, 5, 6),
-        rejected=(ProblemRow((2, 3), "F-1", "=1", "bad"),),
-        flagged=(ProblemRow((), None, "", "landline"),),
+        rejected=(
+            ProblemRow(
+                (2, 3),
+                "F-1",
+                "=1",
+                Reason.of(
+                    Code.LINES_DISAGREE_WITH_TOTAL,
+                    added=Money(1, "DKK"),
+                    stated=Money(2, "DKK"),
+                ),
+            ),
+        ),
+        flagged=(ProblemRow((), None, "", Reason.of(Code.LANDLINE, phone="+4533")),),
         today=date(2026, 11, 16),
         planned_at=datetime(2026, 11, 16, 10, 30).astimezone(),
         references=("F-1",),

@@ -21,6 +21,7 @@ from app.ingest.importer import (
     plan_import,
     rejection_report,
 )
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Field, ImportItem, RowError
 from app.models import Account, Creditor, Debtor, LedgerEntry
 from app.models.enums import Language, LedgerKind
@@ -424,13 +425,21 @@ def test_every_sample_imports_with_its_expected_balances(
 def test_the_rejection_report_cannot_inject_formulas() -> None:
     hostile = ["=1+1", "+4520123456", "-250", "@SUM(A1)", "\tx", "\rx", "fine"]
     errors = [
-        RowError((n,), Field.AMOUNT, "amount is not a number", value, f"=F-{n}")
+        RowError(
+            (n,),
+            Field.AMOUNT,
+            Reason.of(Code.AMOUNT_NOT_NUMBER, value=value),
+            value,
+            f"=F-{n}",
+        )
         for n, value in enumerate(hostile, start=2)
     ]
-    errors.append(RowError((), None, "=HYPERLINK() is not a name", "", None))
+    errors.append(
+        RowError((), None, Reason.worded("=HYPERLINK() is not a name"), "", None)
+    )
     report = list(csv.reader(io.StringIO(rejection_report(errors))))
     assert report[0] == ["Where", "Invoice number", "Value", "Reason"]
-    assert report[1] == ["row 2", "'=F-2", "'=1+1", "amount is not a number"]
+    assert report[1] == ["row 2", "'=F-2", "'=1+1", "amount =1+1 is not a number"]
     assert [row[2] for row in report[1:-1]] == [
         "'=1+1", "'+4520123456", "'-250", "'@SUM(A1)", "'\tx", "'\rx", "fine",
     ]  # fmt: skip

@@ -17,6 +17,7 @@ from app.ingest.headers import (
     layout_fingerprint,
     normalise_header,
 )
+from app.ingest.reasons import format_minor
 from app.ingest.rows import Field, InvoiceRow, Kind, PhoneFlag, RowError
 from tests.ingest import TODAY, read_bytes
 
@@ -81,8 +82,8 @@ def test_bad_amounts_are_refused_with_a_reason(
 
 
 def test_amounts_in_messages_are_exact() -> None:
-    assert values.format_minor(123456789, "DKK") == "1,234,567.89 DKK"
-    assert values.format_minor(1500, "JPY") == "1,500 JPY"
+    assert format_minor(123456789, "DKK") == "1,234,567.89 DKK"
+    assert format_minor(1500, "JPY") == "1,500 JPY"
 
 
 @pytest.mark.parametrize(

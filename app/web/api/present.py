@@ -46,6 +46,7 @@ def _item_result(item: ItemResult) -> dict[str, Any]:
 def _problem(error: RowError) -> dict[str, Any]:
     return {
         "field": str(error.field) if error.field else None,
+        "code": error.reason.code.value,
         "message": error.message,
         "value": error.raw_value,
     }

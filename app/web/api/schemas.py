@@ -242,7 +242,16 @@ class IdempotencyHeaderSchema(ma.Schema):
 
 class RowProblemSchema(ma.Schema):
     field = fields.String(allow_none=True, metadata={"description": "The item field"})
-    message = fields.String(required=True)
+    code = fields.String(
+        required=True,
+        metadata={"description": "Why, machine-readable (stable across languages)"},
+    )
+    message = fields.String(
+        required=True,
+        metadata={
+            "description": "Why, in plain English (the API always answers in English)"
+        },
+    )
     value = fields.String(required=True)
 
 

@@ -8,8 +8,12 @@ JavaScript the page refreshes itself).
 
 from __future__ import annotations
 
+from itertools import chain
+from urllib.parse import quote
+
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -17,7 +21,7 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    send_file,
+    stream_with_context,
     url_for,
 )
 from flask.blueprints import BlueprintSetupState
@@ -40,6 +44,7 @@ from app.ingest.batches import (
     UploadRefused,
 )
 from app.ingest.errors import FileRejected
+from app.ingest.importer import report_lines
 from app.ingest.rows import Field
 from app.models import Creditor, ImportBatch, User
 from app.models.enums import Role
@@ -53,6 +58,7 @@ from app.web.uploads.forms import (
     UploadForm,
     mapping_form,
 )
+from app.web.uploads.reasons import reason_text, report_wording, where_text
 from app.web.uploads.wiring import ingest_limits, upload_store
 
 bp = Blueprint("uploads", __name__, url_prefix="/uploads")
@@ -83,7 +89,8 @@ def _limit_request_size(state: BlueprintSetupState) -> None:
 def _helpers() -> dict[str, object]:
     return {
         "phase_label": lambda phase: str(PHASE_LABELS.get(phase, phase)),
-        "where_label": _where,
+        "where_label": where_text,
+        "reason_text": reason_text,
     }
 
 
@@ -395,19 +402,20 @@ def cancel(batch_id: int) -> ResponseReturnValue:
 @bp.get("/<int:batch_id>/<any(rejected, flagged):kind>.csv")
 @roles_required(*UPLOADERS)
 def report(batch_id: int, kind: str) -> ResponseReturnValue:
-    """The full list of rejected (or flagged) rows, safe to open in a spreadsheet."""
+    """The full list of rejected (or flagged) rows in the reader's language, safe to open
+    in a spreadsheet."""
     batch = batches.get_batch_for_user(get_session(), current_staff(), batch_id)
-    path = upload_store(current_app).report(batch, ReportKind(kind))
-    if not path.is_file():
-        abort(404)
+    problems = batches.read_report(upload_store(current_app), batch, ReportKind(kind))
+    lines = report_lines(problems, report_wording())
     stem = batch.filename.rsplit(".", 1)[0] or "upload"
-    return send_file(
-        path,
-        mimetype="text/csv",
-        as_attachment=True,
-        download_name=f"{stem}-{kind}-rows.csv",
-        max_age=0,
-    )
+    name = quote(f"{stem}-{kind}-rows.csv")
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+        "Cache-Control": "no-store",
+    }
+    # With a BOM, so spreadsheet programs read the Danish and Norwegian letters right.
+    body = stream_with_context(chain(["\ufeff"], lines))
+    return Response(body, mimetype="text/csv", headers=headers)
 
 
 def _running(batch: ImportBatch) -> bool:
@@ -437,16 +445,6 @@ def _progress_text(progress: Progress) -> str:
             percent=100 * progress.done // progress.total,
         )
     return str(PHASE_LABELS.get(progress.phase, progress.phase))
-
-
-def _where(rows: list[int] | tuple[int, ...], reference: str | None) -> str:
-    if len(rows) == 1:
-        return _("Row %(row)d", row=rows[0])
-    if rows:
-        return _("Rows %(first)d–%(last)d", first=rows[0], last=rows[-1])
-    if reference:
-        return _("Invoice %(ref)s", ref=reference)
-    return _("The document")
 
 
 def _size(count: int) -> str:

@@ -444,6 +444,34 @@ def test_the_upload_pages_speak_danish(portal: Portal) -> None:
     assert "Filen er tom" in response.get_data(as_text=True)
 
 
+def test_row_reasons_follow_the_reader_not_the_language_of_the_check(
+    portal: Portal,
+) -> None:
+    data = (
+        "Fakturanr;Navn;Beløb;Restbeløb;Valuta;Telefon;Land\n"
+        "F-1;Jens Hansen;1000;1500;EUR;;\n"
+        "F-2;Ib Holm;100;;DKK;1234;Tyskland\n"
+    ).encode()
+    number = batch_id(upload(portal.client, "mixed.csv", data))  # checked in English
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert "the balance due €1,500.00 is more than the invoice amount €1,000.00" in page
+    assert "phone number 1234 is not a valid mobile number in Germany" in page
+
+    portal.client.get("/lang/da")
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert "1.500,00\xa0€" in page
+    assert "1.000,00\xa0€" in page
+    assert "Tyskland" in page
+    assert "Germany" not in page
+    with portal.client.get(f"/uploads/{number}/rejected.csv") as report:
+        table = list(csv.reader(io.StringIO(report.get_data().decode("utf-8-sig"))))
+    assert table[0][0] != "Where"  # the header is Danish too
+    assert "1.500,00\xa0€" in table[1][3]
+    with portal.client.get(f"/uploads/{number}/flagged.csv") as report:
+        flagged = report.get_data().decode("utf-8-sig")
+    assert "Tyskland" in flagged
+
+
 def large_file(rows: int) -> bytes:
     lines = ["Fakturanr;Kundenummer;Navn;Mobil;Beløb;Forfaldsdato"]
     lines += [
