@@ -19,7 +19,7 @@ from app.models import Account, Creditor, Debtor, Message
 from app.models.enums import Channel, DecisionOutcome, MessageStatus
 from app.services.ledger import balance_of
 from app.services.portal_links import issue_link
-from app.services.texts import TextContext, render_text
+from app.services.texts import TextContext, render_step_text
 from reminders.decisions import record_decision
 from reminders.email import EmailSender, EmailSendError, compose
 from reminders.planner import RulesFor
@@ -262,7 +262,9 @@ def _send(
 ) -> None:
     creditor = session.get(Creditor, debtor.creditor_id)
     assert creditor is not None
-    body = message.body or render_text(
+    body = message.body or render_step_text(
+        session,
+        message.step_id,
         message.template_key,
         message.language.value,
         _context(session, creditor, debtor, account, now=now, link_for=link_for),
@@ -300,7 +302,9 @@ def _send_email(
 ) -> None:
     creditor = session.get(Creditor, debtor.creditor_id)
     assert creditor is not None
-    text = message.body or render_text(
+    text = message.body or render_step_text(
+        session,
+        message.step_id,
         message.template_key,
         message.language.value,
         _context(session, creditor, debtor, account, now=now, link_for=link_for),

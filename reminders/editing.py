@@ -27,7 +27,16 @@ from app.models import Account, Creditor, Debtor, Message, Sequence, Step, User
 from app.models.enums import AccountStatus, Channel, Role, StepAction, StepOffsetFrom
 from app.services.ledger import balance_of
 from app.services.portal_links import TOKEN_BYTES
-from app.services.texts import LANGUAGES, TextContext, render_text, template_source
+from app.services.texts import (
+    LANGUAGES,
+    ChosenText,
+    TextContext,
+    WordingProblem,
+    choose_text,
+    find_wordings,
+    render_text,
+    template_source,
+)
 from reminders.segments import Encoding, count_segments, gsm_replacements, to_gsm
 from reminders.tone import ToneFinding, check_tone
 
@@ -146,13 +155,13 @@ def add_step(
     """
     if allow_firm_tone:
         _require_allower(actor)
-    before = validate(sequence)
+    before = validate(session, sequence)
     step = Step(position=1 + max((s.position for s in sequence.steps), default=-1))
     _apply(step, draft)
     step.firm_tone_allowed_by_id = actor.id if allow_firm_tone else None
     sequence.steps.append(step)
     session.flush()
-    _refuse_new_problems(sequence, before)
+    _refuse_new_problems(session, sequence, before)
     return step
 
 
@@ -178,7 +187,7 @@ def update_step(
     if allow_firm_tone is not None:
         _require_allower(actor)
     sequence = _sequence_of(session, step)
-    before = validate(sequence)
+    before = validate(session, sequence)
     new_text = _template_for(draft) != step.template_key
     _apply(step, draft)
     if allow_firm_tone is not None:
@@ -186,7 +195,7 @@ def update_step(
     elif new_text:
         step.firm_tone_allowed_by_id = None
     session.flush()
-    _refuse_new_problems(sequence, before)
+    _refuse_new_problems(session, sequence, before)
 
 
 def move_step(session: Session, step: Step, direction: Literal["up", "down"]) -> bool:
@@ -207,12 +216,12 @@ def move_step(session: Session, step: Step, direction: Literal["up", "down"]) ->
     if not 0 <= other_index < len(live):
         return False
     other = live[other_index]
-    before = validate(sequence)
+    before = validate(session, sequence)
     step.position, other.position = other.position, step.position
     step.day_offset, other.day_offset = other.day_offset, step.day_offset
     step.offset_from, other.offset_from = other.offset_from, step.offset_from
     session.flush()
-    _refuse_new_problems(sequence, before)
+    _refuse_new_problems(session, sequence, before)
     return True
 
 
@@ -224,7 +233,7 @@ def remove_step(session: Session, step: Step, *, now: datetime) -> Removal:
     sequence = _sequence_of(session, step)
     if step.retired_at is not None:
         return Removal.RETIRED
-    before = validate(sequence)
+    before = validate(session, sequence)
     used = session.scalar(select(exists().where(Message.step_id == step.id)))
     if used:
         step.retired_at = now
@@ -233,17 +242,18 @@ def remove_step(session: Session, step: Step, *, now: datetime) -> Removal:
         sequence.steps.remove(step)  # delete-orphan: gone at the flush
         outcome = Removal.DELETED
     session.flush()
-    _refuse_new_problems(sequence, before)
+    _refuse_new_problems(session, sequence, before)
     return outcome
 
 
-def validate(sequence: Sequence) -> list[Problem]:
+def validate(session: Session, sequence: Sequence) -> list[Problem]:
     """Everything that keeps the sequence from being saved, in step order."""
     live = live_steps(sequence)
     if not live:
         return [Problem(Issue.NO_STEPS)]
     problems: list[Problem] = []
     days = step_days(live)
+    wordings = own_wordings(session, live)
     for index, step in enumerate(live):
         number = index + 1
         if not 0 <= step.day_offset <= MAX_DAY_OFFSET:
@@ -258,15 +268,27 @@ def validate(sequence: Sequence) -> list[Problem]:
                     previous_day=days[index - 1],
                 )
             )
-        problems.extend(_text_problems(step, number))
+        problems.extend(_text_problems(step, number, wordings.get(step.id, {})))
     return problems
 
 
-def tone_findings(template_key: str) -> dict[str, list[ToneFinding]]:
-    """The tone guard's findings on a text, by language; languages without any are left out."""
+def own_wordings(session: Session, steps: Seq[Step]) -> dict[int, dict[str, str]]:
+    """The creditor's own wordings of these steps: step id -> language -> wording."""
+    found: dict[int, dict[str, str]] = {}
+    ids = [step.id for step in steps if step.id is not None]
+    for (step_id, language), text in find_wordings(session, ids).items():
+        found.setdefault(step_id, {})[language] = text.body
+    return found
+
+
+def tone_findings(
+    template_key: str, own: Mapping[str, str] | None = None
+) -> dict[str, list[ToneFinding]]:
+    """The tone guard's findings on a step's texts (the creditor's own wording where it
+    has one, by language, else the default); languages without any are left out."""
     found: dict[str, list[ToneFinding]] = {}
     for language in LANGUAGES:
-        source = template_source(template_key, language)
+        source = (own or {}).get(language) or template_source(template_key, language)
         findings = check_tone(source, language) if source else []
         if findings:
             found[language] = findings
@@ -306,6 +328,9 @@ class Preview:
     ucs2: tuple[Replacement, ...]
     gsm_text: str | None  # the text with the look-alikes replaced, when that changes it
     gsm_segments: int | None
+    own: bool = False  # the creditor's own wording, not the default text
+    # Why the creditor's own wording is not what this debtor would get, if it is not.
+    set_aside: tuple[WordingProblem, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -358,19 +383,31 @@ def preview_context(
     )
 
 
-def preview(step: Step, language: str, context: PreviewContext) -> Preview | None:
-    """The step's text in `language`; None when the step sends nothing or has no such text."""
+def preview(
+    step: Step, language: str, context: PreviewContext, wording: str | None = None
+) -> Preview | None:
+    """The step's text in `language`, in the creditor's own `wording` if it has one, as
+    the dispatcher would send it; None when the step sends nothing or has no such text."""
     if step.action is not StepAction.SEND:
         return None
-    return preview_template(step.template_key, language, context)
+    if template_source(step.template_key, language) is None:
+        return None
+    chosen = choose_text(step.template_key, language, context.text, wording)
+    return _preview_of(chosen, language, context)
 
 
 def preview_template(
     template_key: str, language: str, context: PreviewContext
 ) -> Preview | None:
+    """The default text `template_key` in `language`; None when it has none."""
     if template_source(template_key, language) is None:
         return None
     text = render_text(template_key, language, context.text)
+    return _preview_of(ChosenText(text, own=False), language, context)
+
+
+def _preview_of(chosen: ChosenText, language: str, context: PreviewContext) -> Preview:
+    text = chosen.text
     counted = count_segments(text)
     look_alikes = gsm_replacements(text)
     gsm_text = to_gsm(text) if look_alikes else None
@@ -384,6 +421,8 @@ def preview_template(
         ucs2=tuple(Replacement(c, look_alikes.get(c)) for c in counted.non_gsm),
         gsm_text=gsm_text,
         gsm_segments=gsm_segments,
+        own=chosen.own,
+        set_aside=chosen.set_aside,
     )
 
 
@@ -409,7 +448,7 @@ def _template_for(draft: StepDraft) -> str:
     return draft.template_key if draft.action is StepAction.SEND else ""
 
 
-def _text_problems(step: Step, number: int) -> list[Problem]:
+def _text_problems(step: Step, number: int, own: Mapping[str, str]) -> list[Problem]:
     if step.action is not StepAction.SEND:
         return []
     missing = tuple(
@@ -420,15 +459,17 @@ def _text_problems(step: Step, number: int) -> list[Problem]:
     if missing:
         return [Problem(Issue.TEMPLATE_MISSING, number, step.id, languages=missing)]
     if step.firm_tone_allowed_by_id is None:
-        firm = tuple(tone_findings(step.template_key))
+        firm = tuple(tone_findings(step.template_key, own))
         if firm:
             return [Problem(Issue.FIRM_TONE, number, step.id, languages=firm)]
     return []
 
 
-def _refuse_new_problems(sequence: Sequence, before: Iterable[Problem]) -> None:
+def _refuse_new_problems(
+    session: Session, sequence: Sequence, before: Iterable[Problem]
+) -> None:
     known = {problem.key for problem in before}
-    new = [problem for problem in validate(sequence) if problem.key not in known]
+    new = [p for p in validate(session, sequence) if p.key not in known]
     if new:
         raise SequenceInvalid(new)
 

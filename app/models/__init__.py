@@ -22,6 +22,7 @@ from app.models.plan import Instalment, PaymentPlan, PromiseToPay
 from app.models.portal import PortalLink
 from app.models.risk import RiskSignal
 from app.models.sequence import Sequence, Step
+from app.models.step_text import StepText
 from app.models.user import User
 
 # Complete only once every model module above is imported.
@@ -58,6 +59,7 @@ __all__ = [
     "SavedMapping",
     "Sequence",
     "Step",
+    "StepText",
     "User",
     "metadata",
 ]

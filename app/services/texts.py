@@ -1,10 +1,20 @@
-"""SMS texts: Jinja2 templates per language under templates/sms/, filled for one debtor."""
+"""SMS texts: Jinja2 templates per language under templates/sms/, filled for one debtor.
+
+A creditor may word a sequence step in its own way (a StepText). Such a wording is a
+restricted template, plain text with the placeholders the default step texts use and nothing
+else, rendered in a sandbox; it is checked again each time it is rendered, so it can never
+show the amount to a debtor whose creditor does not show amounts.
+"""
 
 from __future__ import annotations
 
+import enum
+import logging
+import unicodedata
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel.dates import format_date
@@ -12,12 +22,21 @@ from jinja2 import (
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    Template,
     TemplateNotFound,
+    TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.errors import NotFound
+from app.models import StepText
+from app.models.enums import Language
 from app.services.formatting import format_money
+
+logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "sms"
 LANGUAGES = ("da", "nb", "en")
@@ -77,7 +96,11 @@ def render_text(template_key: str, language: str, context: TextContext) -> str:
         else None,
         **amounts,
     )
-    for money in filter(None, amounts.values()):
+    return _finish(body, amounts.values())
+
+
+def _finish(body: str, amounts: Collection[str | None]) -> str:
+    for money in filter(None, amounts):
         # "1.250,00 kr." ends a sentence by itself: no second full stop.
         if money.endswith("."):
             body = body.replace(f"{money}.", money)
@@ -100,3 +123,231 @@ def template_source(template_key: str, language: str) -> str | None:
         return None
     path = TEMPLATES / language / f"{template_key}.txt"
     return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+# A creditor's own wording of a step
+
+# The placeholders the default step texts use (the amount only when the creditor shows
+# amounts); tests/reminders/test_step_texts.py keeps this in step with the templates.
+STEP_PLACEHOLDERS = ("first_name", "creditor", "link")
+AMOUNT_PLACEHOLDER = "amount"
+REQUIRED_PLACEHOLDER = "link"  # the only way to the details, the payment and a person
+MAX_WORDING_LENGTH = 1000  # about seven GSM-7 segments: a text, not a letter
+# Line breaks and tabs are typed by people; other control characters are pasted by
+# accident, print as nothing and cannot all be stored (PostgreSQL refuses U+0000).
+_TYPED_CONTROLS = frozenset("\n\r\t")
+_TAG_STARTS = {
+    "block_begin": "block_end",
+    "raw_begin": "raw_end",
+    "comment_begin": "comment_end",
+    "variable_begin": "variable_end",
+}
+
+
+class WordingIssue(enum.StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    CONTROL_CHARACTER = "control_character"
+    SYNTAX = "syntax"
+    NOT_A_PLACEHOLDER = "not_a_placeholder"  # a tag, filter or expression
+    UNKNOWN_PLACEHOLDER = "unknown_placeholder"
+    AMOUNT_NOT_SHOWN = "amount_not_shown"
+    LINK_MISSING = "link_missing"
+
+
+@dataclass(frozen=True)
+class WordingProblem:
+    """Why a wording cannot be used; `detail` names the culprit, `line` where it is."""
+
+    issue: WordingIssue
+    detail: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class ChosenText:
+    """A step's text as rendered for one debtor, and whose wording it is."""
+
+    text: str
+    own: bool  # the creditor's own wording, not the default template
+    # Why the creditor's own wording was set aside for the default, if it was.
+    set_aside: tuple[WordingProblem, ...] = ()
+
+
+@cache
+def _sandbox() -> SandboxedEnvironment:
+    # The creditor writes these: sandboxed, plain text (SMS), and strict about names.
+    return SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def normalise_wording(wording: str) -> str:
+    """The wording as it will be stored: whitespace collapsed, as rendering does anyway."""
+    return " ".join(wording.split())
+
+
+def check_wording(wording: str, *, show_amount: bool) -> list[WordingProblem]:
+    """Everything that keeps a wording from being used; empty when it may be saved."""
+    if not wording.strip():
+        return [WordingProblem(WordingIssue.EMPTY)]
+    if len(wording) > MAX_WORDING_LENGTH:
+        return [WordingProblem(WordingIssue.TOO_LONG, str(MAX_WORDING_LENGTH))]
+    control = next((c for c in wording if _is_stray_control(c)), None)
+    if control is not None:
+        return [WordingProblem(WordingIssue.CONTROL_CHARACTER, f"U+{ord(control):04X}")]
+    try:
+        _sandbox().parse(wording)
+    except TemplateSyntaxError as error:
+        return [WordingProblem(WordingIssue.SYNTAX, error.message or "", error.lineno)]
+    problems: list[WordingProblem] = []
+    names: set[str] = set()
+    for line, piece, name in _pieces(wording):
+        if name is None:
+            problems.append(WordingProblem(WordingIssue.NOT_A_PLACEHOLDER, piece, line))
+        elif name == AMOUNT_PLACEHOLDER and not show_amount:
+            problems.append(WordingProblem(WordingIssue.AMOUNT_NOT_SHOWN, name, line))
+        elif name not in STEP_PLACEHOLDERS and name != AMOUNT_PLACEHOLDER:
+            problems.append(
+                WordingProblem(WordingIssue.UNKNOWN_PLACEHOLDER, name, line)
+            )
+        names.add(name or "")
+    if REQUIRED_PLACEHOLDER not in names:
+        problems.append(WordingProblem(WordingIssue.LINK_MISSING, REQUIRED_PLACEHOLDER))
+    return list(dict.fromkeys(problems))
+
+
+def _is_stray_control(char: str) -> bool:
+    category = unicodedata.category(char)
+    return (category == "Cc" and char not in _TYPED_CONTROLS) or category == "Cs"
+
+
+def _pieces(wording: str) -> Iterator[tuple[int, str, str | None]]:
+    """Each {{ }}, {% %} or {# #} piece: its line, its source, and its name if it is a
+    plain placeholder (None for anything else)."""
+    tokens = iter(_sandbox().lex(wording))
+    for line, kind, value in tokens:
+        end = _TAG_STARTS.get(kind)
+        if end is None:
+            continue
+        inside = []
+        for _, inner_kind, inner_value in tokens:
+            if inner_kind == end:
+                inside.append((inner_kind, inner_value))
+                break
+            inside.append((inner_kind, inner_value))
+        source = value + "".join(v for _, v in inside)
+        meaningful = [(k, v) for k, v in inside[:-1] if k != "whitespace"]
+        plain = kind == "variable_begin" and [k for k, _ in meaningful] == ["name"]
+        yield line, source, meaningful[0][1] if plain else None
+
+
+def default_wording(
+    template_key: str, language: str, *, show_amount: bool
+) -> str | None:
+    """The default template as a wording a creditor can start from, or None if none.
+
+    The placeholders stay placeholders; the template's `{% if amount %}` parts are kept
+    when the creditor shows amounts and dropped otherwise, as the template would do.
+    """
+    source = template_source(template_key, language)
+    if source is None:
+        return None
+    placeholders = {name: f"{{{{ {name} }}}}" for name in STEP_PLACEHOLDERS}
+    if show_amount:
+        placeholders[AMOUNT_PLACEHOLDER] = f"{{{{ {AMOUNT_PLACEHOLDER} }}}}"
+    else:
+        placeholders[AMOUNT_PLACEHOLDER] = ""
+    body = (
+        _environment()
+        .get_template(f"{language}/{template_key}.txt")
+        .render(**placeholders)
+    )
+    return normalise_wording(body)
+
+
+def render_wording(wording: str, language: str, context: TextContext) -> str:
+    """Fill a creditor's wording for one debtor, exactly as the default would be filled.
+
+    :raises WordingRefused: the wording cannot be used with this context (for instance
+        it names the amount and the context has none, as the creditor shows no amounts).
+    """
+    language = language if language in LANGUAGES else "en"
+    amount = _money(context.amount_minor, context.currency, BABEL_LOCALE[language])
+    problems = check_wording(wording, show_amount=amount is not None)
+    if problems:
+        raise WordingRefused(problems)
+    values = {
+        "first_name": context.first_name,
+        "creditor": context.creditor,
+        "link": context.link,
+    }
+    if amount is not None:
+        values[AMOUNT_PLACEHOLDER] = amount
+    return _finish(_compiled(wording).render(values), [amount])
+
+
+@lru_cache(maxsize=512)
+def _compiled(wording: str) -> Template:
+    # A batch sends the same few wordings to many debtors: compile each once.
+    return _sandbox().from_string(wording)
+
+
+class WordingRefused(ValueError):
+    """The wording cannot be used; `problems` says why."""
+
+    def __init__(self, problems: list[WordingProblem]) -> None:
+        super().__init__(", ".join(problem.issue.value for problem in problems))
+        self.problems = tuple(problems)
+
+
+def choose_text(
+    template_key: str, language: str, context: TextContext, wording: str | None
+) -> ChosenText:
+    """The creditor's wording filled for the debtor when it has one that can be used
+    with this context, else the default template."""
+    if wording is not None:
+        try:
+            return ChosenText(render_wording(wording, language, context), own=True)
+        except WordingRefused as refused:
+            default = render_text(template_key, language, context)
+            return ChosenText(default, own=False, set_aside=refused.problems)
+    return ChosenText(render_text(template_key, language, context), own=False)
+
+
+def find_wordings(
+    session: Session, step_ids: Collection[int]
+) -> dict[tuple[int, str], StepText]:
+    """The creditor's own wordings of these steps, by (step id, language)."""
+    if not step_ids:
+        return {}
+    rows = session.scalars(select(StepText).where(StepText.step_id.in_(step_ids)))
+    return {(row.step_id, row.language.value): row for row in rows}
+
+
+def render_step_text(
+    session: Session,
+    step_id: int | None,
+    template_key: str,
+    language: str,
+    context: TextContext,
+) -> str:
+    """A step's text for one debtor: the creditor's own wording of the step in the
+    debtor's language if it has one, else the default template.
+
+    :raises NotFound: no such template in any language.
+    """
+    wording = None
+    if step_id is not None and language in LANGUAGES:
+        wording = session.scalar(
+            select(StepText.body).where(
+                StepText.step_id == step_id, StepText.language == Language(language)
+            )
+        )
+    chosen = choose_text(template_key, language, context, wording)
+    if chosen.set_aside:
+        logger.warning(
+            "step %s (%s): own wording set aside for the default: %s",
+            step_id,
+            language,
+            ", ".join(problem.issue.value for problem in chosen.set_aside),
+        )
+    return chosen.text

@@ -66,8 +66,8 @@ def keys(sequence: Sequence) -> list[tuple[int, str]]:
 DEFAULT = [(3, "friendly"), (10, "reminder"), (20, "plan_offer"), (30, "last_notice")]
 
 
-def test_the_default_sequence_is_valid(sequence: Sequence) -> None:
-    assert editing.validate(sequence) == []
+def test_the_default_sequence_is_valid(session: Session, sequence: Sequence) -> None:
+    assert editing.validate(session, sequence) == []
     assert keys(sequence) == DEFAULT
     assert editing.step_days(editing.live_steps(sequence)) == [3, 10, 20, 30]
 
@@ -142,7 +142,7 @@ def test_moving_swaps_how_the_days_are_counted_too(
         StepOffsetFrom.PREVIOUS_STEP,
     )
     assert editing.step_days(editing.live_steps(sequence))[-2:] == [30, 35]
-    assert editing.validate(sequence) == []
+    assert editing.validate(session, sequence) == []
 
 
 def test_the_first_step_cannot_move_up_nor_the_last_down(
@@ -216,7 +216,7 @@ def test_a_hand_over_step_has_no_text(
     draft = StepDraft(40, "reminder", action=StepAction.HAND_TO_AGENT)
     step = editing.add_step(session, sequence, draft, actor=creditor_user)
     assert step.template_key == ""
-    assert editing.validate(sequence) == []
+    assert editing.validate(session, sequence) == []
     context = editing.preview_context(
         session, _creditor(session, sequence), None, link=LINK
     )
@@ -241,7 +241,7 @@ def test_an_empty_sequence_is_invalid(session: Session, creditor: Creditor) -> N
     )
     session.add(sequence)
     session.flush()
-    assert [p.issue for p in editing.validate(sequence)] == [Issue.NO_STEPS]
+    assert [p.issue for p in editing.validate(session, sequence)] == [Issue.NO_STEPS]
 
 
 # Tone
@@ -295,7 +295,7 @@ def test_a_supervisor_allows_a_firm_text_and_a_new_text_needs_a_new_allowance(
         allow_firm_tone=True,
     )
     assert step.firm_tone_allowed_by_id == supervisor.id
-    assert editing.validate(sequence) == []
+    assert editing.validate(session, sequence) == []
     # The creditor may move its day: the allowance is for the words, which stay.
     editing.update_step(
         session, step, StepDraft(45, "firm_notice"), actor=creditor_user
@@ -344,7 +344,7 @@ def test_an_old_problem_does_not_block_other_changes(
     )
     step.firm_tone_allowed_by_id = None
     session.flush()
-    assert [p.issue for p in editing.validate(sequence)] == [Issue.FIRM_TONE]
+    assert [p.issue for p in editing.validate(session, sequence)] == [Issue.FIRM_TONE]
     first = editing.live_steps(sequence)[0]
     editing.update_step(session, first, StepDraft(2, "friendly"), actor=creditor_user)
     assert first.day_offset == 2

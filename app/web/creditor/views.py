@@ -272,7 +272,7 @@ def _sequence_page(
         open_step=open_step,
         add_form=add_form or _step_form(staff, prefix="new", new_day=_next_day(steps)),
         problems=[_problem_text(p) for p in problems],
-        current=[_problem_text(p) for p in editing.validate(sequence)]
+        current=[_problem_text(p) for p in editing.validate(db, sequence)]
         if not problems
         else [],
         may_allow=_may_allow(staff),
