@@ -97,16 +97,22 @@ def expires_on(plan: PaymentPlan) -> date | None:
     return date(year, month, calendar.monthrange(year, month)[1])
 
 
-def expires_before_plan_ends(plan: PaymentPlan) -> bool:
-    """True when an instalment still to be charged to the card falls after its expiry."""
-    last_day = expires_on(plan)
-    if plan.payment_method_ref is None or last_day is None:
-        return False
-    return any(
-        (i.next_attempt_on or i.due_on) > last_day
+def last_charge_on(plan: PaymentPlan) -> date | None:
+    """When the saved method is charged for the last time, as the plan stands now."""
+    dates = [
+        i.next_attempt_on or i.due_on
         for i in plan.instalments
         if i.status in _STILL_TO_CHARGE
-    )
+    ]
+    return max(dates, default=None)
+
+
+def expires_before_plan_ends(plan: PaymentPlan) -> bool:
+    """True when the saved card stops working before its last instalment is charged."""
+    last_day, last_charge = expires_on(plan), last_charge_on(plan)
+    if plan.payment_method_ref is None or last_day is None or last_charge is None:
+        return False
+    return last_charge > last_day
 
 
 def _fit(value: str | None, length: int) -> str | None:

@@ -359,6 +359,26 @@ def test_sms_link_to_a_three_instalment_plan_stops_the_reminders(
     expect(card.get_by_text(rest, exact=True)).to_be_visible()  # left to pay
     check_page(phone, f"portal-overview-plan-{t.lang}-390")
 
+    # The card kept for the plan is named where the plan is, and on its own page.
+    saved = t(
+        "Your instalments are paid with: %(method)s",
+        method=t(
+            "%(brand)s ending %(last4)s, expires %(expiry)s",
+            brand="Visa",
+            last4=GOOD_CARD[-4:],
+            expiry="12/2030",
+        ),
+    )
+    expect(card.get_by_text(saved, exact=True)).to_be_visible()
+    card.get_by_role("link", name=t("Change the card for the plan")).click()
+    expect(
+        phone.get_by_role("heading", name=t("The card for your plan"))
+    ).to_be_visible()
+    expect(phone.get_by_text(saved, exact=True)).to_be_visible()
+    expect(phone.get_by_role("button", name=t("Use another card"))).to_be_visible()
+    check_page(phone, f"portal-plan-card-{t.lang}-390")
+    phone.get_by_role("link", name=t("Back to your case")).click()
+
     with get_sessionmaker(app)() as session:
         stored = session.get(Account, account.id)
         assert stored is not None

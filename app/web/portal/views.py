@@ -60,8 +60,11 @@ from app.web.portal.forms import (
     PromiseForm,
     VerifyForm,
 )
+from app.web.portal.methods import expiry_label, saved_method_label
 from payments import arrangements, checkout
+from payments.methods import expires_before_plan_ends, fill_in_method, last_charge_on
 from payments.overview import AccountView, account_for, accounts_for, total_due
+from payments.settlement import LIVE_PLAN
 
 bp = Blueprint("portal", __name__, url_prefix="/p")
 
@@ -90,6 +93,16 @@ def _talk_to_person() -> dict[str, str | None]:
     """Every verified page offers a person (the overview has its own link, the chat is it)."""
     shown = "portal_debtor" in g and request.endpoint not in _OWN_PERSON_LINK
     return {"talk_to_person_url": url_for("portal.talk_to_person") if shown else None}
+
+
+@bp.context_processor
+def _saved_methods() -> dict[str, Callable[[PaymentPlan], Any]]:
+    return {
+        "saved_method_label": saved_method_label,
+        "card_expiry": expiry_label,
+        "card_expires_too_soon": expires_before_plan_ends,
+        "last_charge_on": last_charge_on,
+    }
 
 
 @bp.after_request
@@ -315,6 +328,19 @@ def pay_instalment(debtor: Debtor, instalment_id: int) -> ResponseReturnValue:
         abort(404)
     _own_account(debtor, plan.account_id)
     return _pay_instalment(plan, instalment)
+
+
+@bp.get("/plans/<int:plan_id>/card")
+@verified
+def card_page(debtor: Debtor, plan_id: int) -> ResponseReturnValue:
+    plan = get_session().get(PaymentPlan, plan_id)
+    if plan is None or plan.status not in LIVE_PLAN:
+        abort(404)
+    _own_account(debtor, plan.account_id)
+    # Details a webhook could not learn (the provider was unreachable) are asked for now.
+    fill_in_method(payment_gateway(current_app), plan)
+    get_session().commit()
+    return render_template("portal/card.html", plan=plan)
 
 
 @bp.post("/plans/<int:plan_id>/card")
