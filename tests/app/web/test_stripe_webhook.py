@@ -19,15 +19,21 @@ from werkzeug.test import TestResponse
 from app.clock import utcnow
 from app.models import (
     Account,
+    CheckoutAttempt,
     LedgerEntry,
     Message,
     PaymentEvent,
+    PaymentPlan,
     PortalLink,
     RiskSignal,
 )
-from app.models.enums import AccountStatus
+from app.models.enums import AccountStatus, CheckoutPurpose, PlanFrequency
+from app.providers import GATEWAY_KEY
 from app.services.ledger import balance_of
+from payments.arrangements import propose_plan
+from payments.gateway import SavedMethod
 from tests.factories import make_account, make_creditor, make_debtor
+from tests.payments.fakes import CardDirectory
 
 SANDBOX_SECRET = "whsec_dev_sandbox"  # the testing default, as in development
 STRIPE_SECRET = "whsec_test_stripe_endpoint"
@@ -249,3 +255,89 @@ def test_the_webhook_needs_no_csrf_token_and_takes_only_post(
     client = app.test_client()
     assert post(client, json.dumps(paid_event(account))).status_code == 200
     assert client.get("/webhooks/stripe").status_code == 405
+
+
+def dispute_closed(account: Account, status: str) -> dict[str, Any]:
+    return {
+        "id": f"evt_1QwebhookDispute{status.title()}",
+        "object": "event",
+        "type": "charge.dispute.closed",
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": "dp_1Qwebhook",
+                "object": "dispute",
+                "amount": 120_000,
+                "currency": "dkk",
+                "charge": "ch_3Qwebhook",
+                "payment_intent": "pi_3Qwebhook",
+                "status": status,
+                "reason": "fraudulent",
+                "metadata": {},
+            }
+        },
+    }
+
+
+def test_a_lost_card_dispute_reopens_the_paid_account(
+    client: FlaskClient, session: Session, account: Account
+) -> None:
+    assert post(client, json.dumps(paid_event(account))).status_code == 200
+    response = post(client, json.dumps(dispute_closed(account, "lost")))
+    assert response.status_code == 200
+    assert response.json == {
+        "outcome": f"lost dispute of 120000 posted to account {account.id}"
+    }
+    session.expire_all()
+    assert balance_of(session, account.id) == 120_000
+    assert session.get(Account, account.id).status is AccountStatus.OPEN
+
+
+def test_a_saved_card_is_described_through_the_configured_gateway(
+    app: Flask, client: FlaskClient, session: Session, account: Account
+) -> None:
+    cards = CardDirectory({"pm_1Qwebhook": SavedMethod("mastercard", "4444", 3, 2028)})
+    app.extensions[GATEWAY_KEY] = cards
+    plan = propose_plan(
+        session,
+        account,
+        PlanFrequency.MONTHLY,
+        3,
+        today=utcnow().date(),
+        now=utcnow(),
+    )
+    attempt = CheckoutAttempt(
+        account_id=account.id,
+        plan_id=plan.id,
+        purpose=CheckoutPurpose.SAVE_METHOD,
+        currency="DKK",
+        provider="stripe",
+        created_at=utcnow(),
+    )
+    session.add(attempt)
+    session.commit()
+    event = {
+        "id": "evt_1QwebhookSetup",
+        "object": "event",
+        "type": "setup_intent.succeeded",
+        "livemode": False,
+        "data": {
+            "object": {
+                "id": "seti_1Qwebhook",
+                "object": "setup_intent",
+                "status": "succeeded",
+                "customer": "cus_Qwebhook",
+                "payment_method": "pm_1Qwebhook",
+                "metadata": {"attempt_id": str(attempt.id)},
+            }
+        },
+    }
+    assert post(client, json.dumps(event)).status_code == 200
+    session.expire_all()
+    stored = session.get(PaymentPlan, plan.id)
+    assert stored is not None
+    assert (stored.payment_method_brand, stored.payment_method_last4) == (
+        "mastercard",
+        "4444",
+    )
+    assert cards.asked == ["pm_1Qwebhook"]
