@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -29,6 +29,7 @@ from payments.instalments import charge_due_instalments
 from payments.sandbox import SandboxGateway
 from reminders.jobs import run_tick
 from reminders.planner import HandOver
+from reminders.reconcile import reconcile_unknown
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,16 @@ def reminders_tick(app: Flask) -> object:
         link_for=adapters.link_for,
         email_sender=adapters.email_sender,
         hand_over=hand_over_to_agents(app),
+    )
+
+
+def reminders_reconcile(app: Flask) -> object:
+    """Ask the provider about texts whose fate is unknown and that no callback settled."""
+    return reconcile_unknown(
+        get_sessionmaker(app),
+        reminder_adapters(app).sender,
+        now=utcnow(),
+        grace=timedelta(hours=int(app.config["SMS_RECONCILE_GRACE_HOURS"])),
     )
 
 
@@ -121,6 +132,13 @@ def _ingest_seconds(app: Flask) -> int:
 
 JOBS = [
     Job("reminders.tick", reminders_tick, _tick_seconds),
+    # Unknown texts are rare and the provider's lists lag: every ten ticks is enough.
+    Job(
+        "reminders.reconcile",
+        reminders_reconcile,
+        lambda app: 10 * _tick_seconds(app),
+        logging.DEBUG,
+    ),
     Job("payments.tick", payments_tick, _tick_seconds),
     # Patterns build up over days; every ten ticks is soon enough.
     Job("risk.tick", risk_tick, lambda app: 10 * _tick_seconds(app)),

@@ -31,6 +31,9 @@ class Settings:
     # How often `flask worker` plans and dispatches reminders.
     WORKER_TICK_SECONDS: int = 60
     SMS_BACKEND: str = "console"
+    # A text whose sending is in doubt and that the SMS provider still does not list after
+    # this long is taken as never sent (provider lists can lag behind by hours).
+    SMS_RECONCILE_GRACE_HOURS: int = 24
     PAYMENTS_BACKEND: str = "sandbox"
     TWILIO_ACCOUNT_SID: str = ""
     TWILIO_AUTH_TOKEN: str = ""

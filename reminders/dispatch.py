@@ -1,8 +1,12 @@
 """The dispatcher: send queued messages whose time has come, at most once each.
 
-Each message is claimed (queued -> sending) and committed before the provider is called, so a
-crash can never lead to a second send: a message left in `sending` may have reached the provider
-and is marked `unknown` for the status callback to settle, never re-sent blind.
+Each message is claimed (queued -> sending) and committed, then checked again and its text
+written and committed, and only then handed to the provider; the answer is recorded in a
+third transaction. A crash can never lead to a second send: a message left in `sending` may
+have reached the provider and is marked `unknown`, never re-sent blind. Its stored body and
+`status_updated_at` (the moment it was claimed, kept while it is unknown) let the status
+callback or the reconciliation job (reminders.reconcile) settle it; one without a body never
+reached the provider.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from reminders.policy import (
     decide_contact,
 )
 from reminders.segments import count_segments
-from reminders.sms import OutgoingSms, SmsSender, SmsSendError
+from reminders.sms import OutgoingSms, SentSms, SmsSender, SmsSendError
 from reminders.state import ContactFacts
 
 logger = logging.getLogger(__name__)
@@ -92,15 +96,14 @@ def dispatch_due(
     limit: int = 200,
     email_sender: EmailSender | None = None,
 ) -> DispatchResult:
-    """Claim due messages in one transaction, then deliver each in its own."""
+    """Claim due messages in one transaction, then check, send and record each."""
     with sessions.begin() as session:
         ids = claim_due(session, now=now, limit=limit)
     result = DispatchResult(claimed=len(ids))
     for message_id in ids:
         with sessions.begin() as session:
-            deliver_one(
+            ready = prepare_one(
                 session,
-                sender,
                 message_id,
                 now=now,
                 rules_for=rules_for,
@@ -108,6 +111,11 @@ def dispatch_due(
                 result=result,
                 email_sender=email_sender,
             )
+        if ready is None:
+            continue
+        outcome = call_provider(sender, ready.sms)
+        with sessions.begin() as session:
+            record_outcome(session, ready, outcome, now=now, result=result)
     return result
 
 
@@ -122,10 +130,44 @@ def deliver_one(
     result: DispatchResult,
     email_sender: EmailSender | None = None,
 ) -> None:
-    """Re-check the policy for one claimed message, then send it or put it back."""
+    """Check, send and record one claimed message within the caller's transaction."""
+    ready = prepare_one(
+        session,
+        message_id,
+        now=now,
+        rules_for=rules_for,
+        link_for=link_for,
+        result=result,
+        email_sender=email_sender,
+    )
+    if ready is not None:
+        outcome = call_provider(sender, ready.sms)
+        record_outcome(session, ready, outcome, now=now, result=result)
+
+
+@dataclass(frozen=True)
+class ReadySms:
+    """A claimed text that passed the policy, its body written: ready for the provider."""
+
+    message_id: int
+    sms: OutgoingSms
+
+
+def prepare_one(
+    session: Session,
+    message_id: int,
+    *,
+    now: datetime,
+    rules_for: RulesFor,
+    link_for: LinkFor,
+    result: DispatchResult,
+    email_sender: EmailSender | None = None,
+) -> ReadySms | None:
+    """Re-check the policy for one claimed message; put it back, suppress it, send it by
+    e-mail, or write its SMS body and return it for the provider."""
     message = session.get(Message, message_id)
     if message is None or message.status is not MessageStatus.SENDING:
-        return
+        return None
     debtor = session.get(Debtor, message.debtor_id)
     account = session.get(Account, message.account_id) if message.account_id else None
     assert debtor is not None
@@ -135,7 +177,7 @@ def deliver_one(
         else _text_decision(message, debtor, rules_for, now)
     )
     if not _allowed_now(session, message, decision, now, result):
-        return
+        return None
     if message.channel is Channel.EMAIL:
         _send_email(
             session,
@@ -147,17 +189,8 @@ def deliver_one(
             link_for=link_for,
             result=result,
         )
-        return
-    _send(
-        session,
-        sender,
-        message,
-        account,
-        debtor,
-        now=now,
-        link_for=link_for,
-        result=result,
-    )
+        return None
+    return _write_sms(session, message, account, debtor, now=now, link_for=link_for)
 
 
 def _reminder_decision(
@@ -249,17 +282,15 @@ def _allowed_now(
     return True
 
 
-def _send(
+def _write_sms(
     session: Session,
-    sender: SmsSender,
     message: Message,
     account: Account | None,
     debtor: Debtor,
     *,
     now: datetime,
     link_for: LinkFor,
-    result: DispatchResult,
-) -> None:
+) -> ReadySms:
     creditor = session.get(Creditor, debtor.creditor_id)
     assert creditor is not None
     body = message.body or render_step_text(
@@ -272,19 +303,45 @@ def _send(
     message.body = body
     message.attempts += 1
     message.segments = count_segments(body).segments
+    return ReadySms(
+        message.id,
+        OutgoingSms(
+            to=message.to_address, body=body, sender_name=creditor.sms_sender_name
+        ),
+    )
+
+
+def call_provider(sender: SmsSender, sms: OutgoingSms) -> SentSms | SmsSendError:
+    """The provider's answer, or why it gave none."""
     try:
-        sent = sender.send(
-            OutgoingSms(
-                to=message.to_address, body=body, sender_name=creditor.sms_sender_name
-            )
-        )
+        return sender.send(sms)
     except SmsSendError as error:
-        _failed(session, message, debtor, error, now, result)
+        return error
+
+
+def record_outcome(
+    session: Session,
+    ready: ReadySms,
+    outcome: SentSms | SmsSendError,
+    *,
+    now: datetime,
+    result: DispatchResult,
+) -> None:
+    """Record what the provider said about a text it was handed."""
+    message = session.get(Message, ready.message_id)
+    assert message is not None
+    if isinstance(outcome, SmsSendError):
+        debtor = session.get(Debtor, message.debtor_id)
+        assert debtor is not None
+        _failed(session, message, debtor, outcome, now, result)
         return
-    message.provider_message_id = sent.provider_id
-    message.status = _STATUS_FROM_PROVIDER.get(sent.status, MessageStatus.SENT)
-    message.segments = sent.segments or message.segments
-    message.price_minor, message.price_currency = sent.price_minor, sent.price_currency
+    message.provider_message_id = outcome.provider_id
+    message.status = _STATUS_FROM_PROVIDER.get(outcome.status, MessageStatus.SENT)
+    message.segments = outcome.segments or message.segments
+    message.price_minor, message.price_currency = (
+        outcome.price_minor,
+        outcome.price_currency,
+    )
     message.sent_at = message.status_updated_at = now
     result.sent += 1
 
@@ -376,14 +433,15 @@ def _failed(
     result: DispatchResult,
 ) -> None:
     message.error_code = error.code
-    message.status_updated_at = now
     if error.accepted_maybe:
+        # `status_updated_at` stays the claim's: the window reconciliation searches.
         message.status = MessageStatus.UNKNOWN
         result.unknown += 1
         logger.warning(
             "message %s may have been sent (%s): marked unknown", message.id, error
         )
         return
+    message.status_updated_at = now
     if error.permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = MessageStatus.FAILED
         reason = _mark_unreachable(debtor, error, now)
@@ -407,7 +465,11 @@ def _mark_unreachable(debtor: Debtor, error: SmsSendError, now: datetime) -> str
 
 
 def mark_stale_sending_unknown(session: Session, *, now: datetime) -> int:
-    """Messages stuck in `sending` (a worker died mid-send) may have gone out: mark unknown."""
+    """Messages stuck in `sending` (a worker died mid-send) may have gone out: mark unknown.
+
+    `status_updated_at` keeps the moment the message was claimed: the provider, if it got
+    the text at all, got it then or soon after, and reconciliation looks there.
+    """
     stale_ids = list(
         session.scalars(
             select(Message.id).where(
@@ -419,7 +481,7 @@ def mark_stale_sending_unknown(session: Session, *, now: datetime) -> int:
     session.execute(
         update(Message)
         .where(Message.id.in_(stale_ids), Message.status == MessageStatus.SENDING)
-        .values(status=MessageStatus.UNKNOWN, status_updated_at=now)
+        .values(status=MessageStatus.UNKNOWN)
     )
     for message_id in stale_ids:
         logger.warning(

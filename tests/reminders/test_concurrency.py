@@ -8,6 +8,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,13 +19,15 @@ from sqlalchemy import create_engine, func, insert, select
 
 from app import migrate
 from app.db import make_engine, make_sessionmaker
-from app.models import Message
+from app.models import ContactDecision, Message
 from app.models.enums import Channel, Language, MessageStatus
 from reminders.dispatch import STALE_SENDING, dispatch_due, mark_stale_sending_unknown
 from reminders.profiles import effective_rules, profile_for
+from reminders.reconcile import DEFAULT_GRACE, ReconcileResult, reconcile_unknown
 from reminders.sms import OutgoingSms, SentSms
 from tests.conftest import scratch_database
 from tests.factories import make_creditor, make_debtor
+from tests.fakes import FakeSmsSender
 
 pytestmark = pytest.mark.postgres
 
@@ -163,3 +166,89 @@ def test_a_worker_killed_mid_send_never_causes_a_second_send(
         statuses[MessageStatus.UNKNOWN] <= 50
     )  # at most the killed worker's claimed batch
     assert statuses[MessageStatus.SENT] >= len(sent) - statuses[MessageStatus.UNKNOWN]
+
+
+class SlowLookups(FakeSmsSender):
+    """A provider whose lists take a moment, noting which worker asked about which text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.askers: list[tuple[str, str]] = []
+
+    def find_sent(self, sms: OutgoingSms, **window: datetime) -> list[SentSms]:
+        time.sleep(0.02)
+        self.askers.append((threading.current_thread().name, sms.body))
+        return super().find_sent(sms, **window)
+
+
+def _seed_unknown(url: str, count: int, provider: SlowLookups) -> None:
+    """`count` unknown texts past the grace period; the provider holds every other one."""
+    engine = make_engine(url)
+    attempted_at = NOW - DEFAULT_GRACE
+    with make_sessionmaker(engine).begin() as session:
+        creditor = make_creditor(session, NOW)
+        debtor = make_debtor(session, creditor, NOW)
+        session.execute(
+            insert(Message),
+            [
+                {
+                    "debtor_id": debtor.id,
+                    "channel": Channel.SMS,
+                    "template_key": "receipt",
+                    "language": Language.DA,
+                    "to_address": debtor.phone_e164,
+                    "body": f"receipt {n}",
+                    "status": MessageStatus.UNKNOWN,
+                    "not_before": attempted_at,
+                    "status_updated_at": attempted_at,
+                    "created_at": attempted_at,
+                    "attempts": 1,
+                }
+                for n in range(count)
+            ],
+        )
+        for n in range(0, count, 2):
+            provider.hold(
+                debtor.phone_e164 or "", f"receipt {n}", attempted_at, status="sent"
+            )
+    engine.dispose()
+
+
+def test_two_workers_reconciling_at_once_settle_each_text_once(
+    database: str,
+) -> None:
+    provider = SlowLookups()
+    _seed_unknown(database, 60, provider)
+    start = threading.Barrier(2)
+    results: dict[str, ReconcileResult] = {}
+
+    def work(name: str) -> None:
+        engine = make_engine(database)  # a worker of its own: its own connections
+        start.wait(timeout=30)
+        results[name] = reconcile_unknown(make_sessionmaker(engine), provider, now=NOW)
+        engine.dispose()
+
+    workers = [threading.Thread(target=work, args=(n,), name=n) for n in "ab"]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    asked = Counter(body for _, body in provider.askers)
+    assert len(asked) == 60
+    assert max(asked.values()) == 1  # no text looked up, let alone settled, twice
+    assert {name for name, _ in provider.askers} == {"a", "b"}  # both took part
+    assert results["a"].found + results["b"].found == 30
+    assert results["a"].not_sent + results["b"].not_sent == 30
+    assert _statuses(database) == Counter(
+        {MessageStatus.SENT: 30, MessageStatus.FAILED: 30}
+    )
+    engine = create_engine(database)
+    with engine.connect() as connection:
+        decisions = connection.execute(
+            select(ContactDecision.message_id, func.count()).group_by(
+                ContactDecision.message_id
+            )
+        ).all()
+    engine.dispose()
+    assert len(decisions) == 30
+    assert {count for _, count in decisions} == {1}
