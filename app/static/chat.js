@@ -9,15 +9,11 @@
     var url = root.getAttribute("data-chat-stream");
     if (!url || !window.EventSource) { return; }
     var list = lines(root);
-    var seen = {};
-    Array.prototype.forEach.call(list.querySelectorAll("[data-seq]"), function (el) {
-      seen[el.getAttribute("data-seq")] = true;
-    });
     var source = new EventSource(url + "?after=" + encodeURIComponent(root.getAttribute("data-after") || "0"));
     source.addEventListener("line", function (event) {
       var data = JSON.parse(event.data);
-      if (seen[data.seq]) { return; }
-      seen[data.seq] = true;
+      // Numbers count per conversation, and the thread also shows earlier conversations.
+      if (document.getElementById("line-" + data.conversation + "-" + data.seq)) { return; }
       var empty = list.querySelector(".chat-empty");
       if (empty) { empty.parentNode.removeChild(empty); }
       list.insertAdjacentHTML("beforeend", data.html);  // rendered and escaped by the server

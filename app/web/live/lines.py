@@ -129,6 +129,7 @@ def render_line(line: ChatLine, viewer: Viewer, time_zone: str) -> str:
 
 def stream_payload(line: ChatLine, viewer: Viewer, time_zone: str) -> dict[str, object]:
     return {
+        "conversation": line.conversation_id,
         "seq": line.seq,
         "html": render_line(line, viewer, time_zone),
         "event": line.event,
