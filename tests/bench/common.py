@@ -69,7 +69,9 @@ def serve(
         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "tests.bench.server:app",
     ]  # fmt: skip
     server = subprocess.Popen(command, env={**os.environ, **env})
-    for _ in range(100):
+    # Importing the app takes seconds of CPU per worker; on a busy 2-core machine, many more.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.poll() is None:
         try:
             with urllib.request.urlopen(
                 f"http://127.0.0.1:{port}/bench/trivial", timeout=1
