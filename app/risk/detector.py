@@ -73,8 +73,10 @@ _FOLD: Final = str.maketrans({"æ": "a", "ø": "o", "œ": "o", "ð": "d"})
 _MARKS: Final = re.compile(r"['’`*]")
 _DIGRAPHS: Final = re.compile(r"ae|oe")
 _REPEATS: Final = re.compile(r"([^\W\d_])\1+")
+# A dot after a number followed by a lower-case word is an ordinal ("4. gang", "d. 3. maj"),
+# not the end of a sentence.
 _TOKEN: Final = re.compile(
-    r"(?P<number>\d+(?:[.,]\d+)*)"
+    r"(?P<number>\d+(?:[.,]\d+)*(?:\.(?=[^\S\n]+[a-zæøå]))?)"
     r"|(?P<word>[^\W\d_]+(?:['’`*]+[^\W\d_]*)*)"
     r"|(?P<stop>[!?;:,()\[\]\n–—]+|\.+(?!\s*\d)|\s-\s)"
 )
@@ -434,7 +436,7 @@ def _part(tokens: _Segment) -> _Part:
 def _tokens(found: re.Match[str], grammar: _Grammar) -> list[_Token]:
     start, end = found.span()
     if found.lastgroup == "number":
-        return [_Token(found.group(), start, end, is_number=True)]
+        return [_Token(found.group().rstrip("."), start, end, is_number=True)]
     norm = normalise(found.group())
     words = grammar.shorthand.get(norm, (norm,))
     return [_Token(w, start, end, is_break=w in grammar.breaks) for w in words if w]

@@ -262,6 +262,53 @@ def test_typos_within_reason_are_forgiven(text: str, category: str) -> None:
     assert category in categories(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("lad vær at ring mere", "cease_contact"),
+        ("vil I holde op med at kontakte mig", "cease_contact"),
+        ("la være å kontakte meg", "cease_contact"),
+        ("Kontakt mig kun pr. brev", "cease_contact"),
+        ("only contact me in writing", "cease_contact"),
+        ("jeg skyler ingen noget", "dispute_not_owed"),
+        ("har aldri skyldt dere penger", "dispute_not_owed"),
+        ("dere har trukket for mye", "dispute_amount"),
+        ("har allerede indbetalt det hele", "already_paid"),
+        ("Tusen takk, betalt nå", "already_paid"),
+        ("min arbejdsgiver lukkede, så jeg har ingen løn", "hardship"),
+        ("My employer went bust", "hardship"),
+        ("Dette sender jeg til Dagbladet", "public_complaint"),
+        ("Going straight on Twitter with this", "public_complaint"),
+    ],
+)
+def test_inflections_synonyms_and_everyday_wording_are_understood(
+    text: str, category: str
+) -> None:
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("pengene er hævet dobbelt denne måned", "already_paid"),
+        ("Har betalt husleien, så det er lite igjen", "already_paid"),
+        ("Her solicitor is handling the estate", "legal_threat"),
+        ("Abonnementet ble sagt opp i mars", "hardship"),
+    ],
+)
+def test_look_alikes_of_the_wider_wording_raise_nothing_of_that_kind(
+    text: str, category: str
+) -> None:
+    assert category not in categories(text)
+
+
+def test_a_dot_after_a_number_before_a_word_is_an_ordinal_not_a_full_stop() -> None:
+    assert "harassment_claim" in categories("det er 4. gang i dag")
+    assert "already_paid" in categories("har betalt d. 3. marts")
+    # A sentence still ends at a number followed by a capital or the end of the message.
+    assert "legal_threat" in categories("Jeg skylder 300. Min advokat ringer")
+
+
 def test_a_forgiven_typo_lowers_the_confidence() -> None:
     exact = detect("min advokat kontakter jer", "da")[0]
     typo = detect("min advokta kontakter jer", "da")[0]

@@ -12,14 +12,20 @@ DATA = Path(__file__).parents[1] / "data" / "risk"
 CORPUS = DATA / "corpus.jsonl"
 HOLDOUT = DATA / "holdout.jsonl"
 
-# Reached on corpus.jsonl: high-severity recall 1.000, overall precision 0.981.
+# Reached on corpus.jsonl: high-severity recall 1.000, overall precision 0.986.
 CORPUS_HIGH_SEVERITY_RECALL = 0.98
-CORPUS_PRECISION = 0.97
+CORPUS_PRECISION = 0.98
 CORPUS_CATEGORY_RECALL = 0.9  # every category; the high-severity ones are all at 1.00
 # The holdout was written after the lexicons and is never tuned on, so it measures how the
 # rules carry over to new words; reached: high-severity recall 0.865, overall precision 0.960.
 HOLDOUT_HIGH_SEVERITY_RECALL = 0.85
 HOLDOUT_PRECISION = 0.95
+# The second holdout was written before the lexicons were widened (inflections, synonyms,
+# everyday wording); its misses pointed at the gaps, so it now guards against regressions.
+# Before the widening: high-severity recall 0.802, precision 0.969; now 0.981 and 0.988.
+HOLDOUT2 = DATA / "holdout2.jsonl"
+HOLDOUT2_HIGH_SEVERITY_RECALL = 0.97
+HOLDOUT2_PRECISION = 0.97
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +131,19 @@ def test_a_repeated_id_is_reported(tmp_path: Path) -> None:
     path.write_text(f"{row}\n{row}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="duplicate id"):
         load_corpus(path)
+
+
+def test_the_second_holdout_stays_above_its_floors() -> None:
+    report = evaluate(HOLDOUT2)
+    assert report.high_severity.recall >= HOLDOUT2_HIGH_SEVERITY_RECALL
+    assert report.overall.precision >= HOLDOUT2_PRECISION
+
+
+def test_the_second_holdout_is_fresh_and_covers_every_language_and_category() -> None:
+    earlier = {e.text for e in load_corpus(CORPUS) + load_corpus(HOLDOUT)}
+    examples = load_corpus(HOLDOUT2)
+    assert len(examples) >= 120
+    assert not earlier & {e.text for e in examples}
+    assert {e.lang for e in examples} >= {"da", "nb", "en"}
+    assert {c for e in examples for c in e.categories} == set(CATEGORIES)
+    assert sum(1 for e in examples if not e.categories) >= 30
