@@ -60,11 +60,11 @@ def find_step_text(session: Session, step: Step, language: str) -> StepText | No
 
 
 def current_wording(
-    step: Step, language: str, own: StepText | None, *, show_amount: bool
+    step: Step, language: str, own: str | None, *, show_amount: bool
 ) -> str | None:
     """What the creditor edits: its own wording, else the default text as a wording."""
     if own is not None:
-        return own.body
+        return own
     return default_wording(step.template_key, language, show_amount=show_amount)
 
 
@@ -124,7 +124,10 @@ def replace_look_alikes(
     creditor = _creditor_of(session, step)
     own = find_step_text(session, step, language)
     wording = current_wording(
-        step, language, own, show_amount=creditor.show_amount_in_sms
+        step,
+        language,
+        own.body if own else None,
+        show_amount=creditor.show_amount_in_sms,
     )
     if wording is None or to_gsm(wording) == wording:
         return None
@@ -190,7 +193,10 @@ def _save(
         raise TextRefused(problems, findings)
     own = find_step_text(session, step, language)
     show_amount = creditor.show_amount_in_sms
-    if wording == current_wording(step, language, own, show_amount=show_amount):
+    in_use = current_wording(
+        step, language, own.body if own else None, show_amount=show_amount
+    )
+    if wording == in_use:
         return None
     if findings and allow_firm_tone:
         step.firm_tone_allowed_by_id = actor.id

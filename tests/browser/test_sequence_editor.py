@@ -1,5 +1,6 @@
 """The demo creditor edits its reminder sequence on a phone: adds a step, moves it, reads the
-previews in three languages with their segment counts, saves a change; and its settings."""
+previews in three languages with their segment counts, saves a change, words a Danish text
+its own way and replaces the characters that make it UCS-2; and its settings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from app.demo import DEMO_PASSWORD
-from app.models import Creditor, Sequence, Step
+from app.models import Creditor, Sequence, Step, StepText
 from app.web.db import get_sessionmaker
 from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import LiveServer, screenshot
@@ -29,8 +30,12 @@ def demo_sequence(live_server: LiveServer) -> Iterator[None]:
     with sessions() as session:
         steps = _steps(session)
         before = {s.id: {f: getattr(s, f) for f in fields + more} for s in steps}
+        texts_before = set(session.scalars(select(StepText.id)))
     yield
     with sessions() as session:
+        for text in session.scalars(select(StepText)):
+            if text.id not in texts_before:
+                session.delete(text)
         for step in _steps(session):
             if step.id in before:
                 for name, value in before[step.id].items():
@@ -178,3 +183,76 @@ def test_bad_settings_are_explained_and_linked_to_their_fields(
     fits(phone)
     phone.get_by_role("link", name="Settings").click()
     expect(phone.get_by_label("Sender name")).to_have_value("NordlysEl")
+
+
+def test_a_creditor_words_a_danish_text_and_replaces_its_ucs2_characters(
+    phone: Page, live_server: LiveServer, demo_sequence: None
+) -> None:
+    sign_in_in_english(phone, live_server.url)
+    phone.get_by_role("link", name="Reminders").click()
+    first = phone.locator("ol.steps > li").nth(0)
+    danish = first.get_by_role("region", name="Dansk")
+
+    # The form starts from the default text; the creditor types its own, as word
+    # processors do it, with an en dash and curly quotes.
+    danish.get_by_text("Change this text").click()
+    text = danish.get_by_label("Your text (Dansk)")
+    expect(text).to_have_value(re.compile(r"^Hej \{\{ first_name \}\}\. "))
+    text.fill(
+        "Hej {{ first_name }} – se betalingen til “{{ creditor }}” her: {{ link }}"
+    )
+    danish.get_by_role("button", name="Save text").click()
+    expect(phone.get_by_role("status")).to_contain_text("Text saved.")
+    danish = phone.locator("ol.steps > li").nth(0).get_by_role("region", name="Dansk")
+    expect(danish.locator(".badge")).to_contain_text(["your own text"])
+    expect(danish.locator(".sms")).to_contain_text("– se betalingen til “Nordlys")
+    expect(danish.locator(".encoding")).to_have_text("UCS-2")
+    expect(danish.locator(".segments")).to_have_text(re.compile(r"^[2-9] segments$"))
+    expect(danish.locator(".ucs2")).to_contain_text("can be replaced by -")
+    assert_accessible(phone)
+    danish.scroll_into_view_if_needed()
+    screenshot(phone, "sequence-own-text-ucs2-en-390")
+    fits(phone)
+
+    # One click replaces them, saves, and says what the text costs now.
+    danish.get_by_role("button", name="Replace with GSM-7 characters").click()
+    expect(phone.get_by_role("status")).to_contain_text(
+        "Characters replaced: the Dansk text now needs 1 segment (GSM-7)."
+    )
+    danish = phone.locator("ol.steps > li").nth(0).get_by_role("region", name="Dansk")
+    expect(danish.locator(".sms")).to_contain_text('- se betalingen til "Nordlys')
+    expect(danish.locator(".encoding")).to_have_text("GSM-7")
+    expect(danish.locator(".segments")).to_have_text("1 segment")
+    expect(danish.locator(".ucs2")).to_have_count(0)
+
+    # A placeholder that does not exist is refused next to the text; nothing changes.
+    danish.get_by_text("Change this text").click()
+    text = danish.get_by_label("Your text (Dansk)")
+    text.fill("Hej {{ navn }}, se mere her: {{ link }}")
+    danish.get_by_role("button", name="Save text").click()
+    expect(phone.get_by_role("alert")).to_contain_text("This change was not saved")
+    text = (
+        phone.locator("ol.steps > li")
+        .nth(0)
+        .get_by_role("region", name="Dansk")
+        .get_by_label("Your text (Dansk)")
+    )
+    expect(text).to_have_attribute("aria-invalid", "true")
+    expect(text).to_have_accessible_description(
+        re.compile("{{ navn }} is not a placeholder you can use")
+    )
+    assert_accessible(phone)
+    screenshot(phone, "sequence-own-text-refused-en-390")
+    fits(phone)
+
+    # Back to the default text.
+    phone.get_by_role("link", name="Reminders").click()
+    danish = phone.locator("ol.steps > li").nth(0).get_by_role("region", name="Dansk")
+    expect(danish.locator(".sms")).to_contain_text('- se betalingen til "Nordlys')
+    danish.get_by_text("Change this text").click()
+    danish.get_by_role("button", name="Revert to the default text").click()
+    expect(phone.get_by_role("status")).to_contain_text(
+        "The default text is used again."
+    )
+    danish = phone.locator("ol.steps > li").nth(0).get_by_role("region", name="Dansk")
+    expect(danish.locator(".sms")).to_contain_text("har endnu ikke modtaget betaling")

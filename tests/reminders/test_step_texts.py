@@ -5,7 +5,10 @@ dispatcher sending it (or the default) to each debtor, never mixing debtors up."
 from __future__ import annotations
 
 import dataclasses
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -459,6 +462,36 @@ def test_replacing_look_alikes_makes_the_wording_gsm7_and_saves_segments(
         replace_look_alikes(session, step, "da", actor=creditor_user, now=MORNING)
         is None
     )
+
+
+@pytest.fixture
+def dashed_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The shipped texts, but the Danish heads-up typed with an en dash."""
+    shutil.copytree(texts.TEMPLATES, tmp_path / "sms")
+    friendly = tmp_path / "sms" / "da" / "friendly.txt"
+    friendly.write_text(
+        friendly.read_text(encoding="utf-8").replace(". Det kan", " – det kan"),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(texts, "TEMPLATES", tmp_path / "sms")
+    texts._environment.cache_clear()
+    yield
+    texts._environment.cache_clear()
+
+
+@pytest.mark.usefixtures("dashed_defaults")
+def test_replacing_in_a_default_text_makes_it_the_creditors_own(
+    session: Session, step: Step, creditor_user: User
+) -> None:
+    replaced = replace_look_alikes(
+        session, step, "da", actor=creditor_user, now=MORNING
+    )
+    assert replaced is not None
+    assert replaced.body == (
+        "Hej {{ first_name }}. {{ creditor }} har endnu ikke modtaget betaling - det "
+        "kan nemt ske. Se detaljer og betal eller vælg en løsning her: {{ link }}"
+    )
+    assert [action for action, _ in audits(session)] == ["step_text_replaced"]
 
 
 def test_a_default_text_without_look_alikes_is_not_copied(

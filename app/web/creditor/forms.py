@@ -14,6 +14,7 @@ from wtforms import (
     SelectChoice,
     SelectField,
     StringField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.validators import (
@@ -31,6 +32,7 @@ from app.services.creditor_settings import (
     MAX_MIN_INSTALMENT_MAJOR,
     SENDER_NAME_MAX,
 )
+from app.services.texts import MAX_WORDING_LENGTH
 from reminders.editing import MAX_DAY_OFFSET, SEQUENCE_TEMPLATES
 
 TEMPLATE_LABELS = {
@@ -113,6 +115,20 @@ class StepForm(FlaskForm):
     def validate_template_key(self, field: SelectField) -> None:
         if self.action.data == StepAction.SEND.value and not field.data:
             raise ValidationError(_l("Choose the text this step sends."))
+
+
+class StepTextForm(FlaskForm):
+    """A step's own wording in one language; the views label it with the language."""
+
+    # Checked in full by reminders.step_texts, which names each problem.
+    wording = TextAreaField(
+        _l("Your text"),
+        render_kw={"rows": 6, "maxlength": MAX_WORDING_LENGTH, "spellcheck": "true"},
+    )
+    # Only supervisors see this; it is removed from the form for everyone else.
+    allow_firm_tone = BooleanField(
+        _l("I have read this text and allow its firm tone for this creditor")
+    )
 
 
 class ActionForm(FlaskForm):

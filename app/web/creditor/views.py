@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app.chat.hours import DeskChoice, desk_choice_of, save_desk
 from app.clock import utcnow
 from app.errors import NotFound, ValidationFailed
-from app.models import Creditor, Debtor, Sequence, Step, User
+from app.models import Creditor, Debtor, Sequence, Step, StepText, User
 from app.models.enums import (
     Channel,
     Role,
@@ -44,37 +44,27 @@ from app.web.creditor.forms import (
     DeskForm,
     SettingsForm,
     StepForm,
+    StepTextForm,
+)
+from app.web.creditor.wordings import (
+    TONE_LABELS,
+    placeholder_hint,
+    refusal_texts,
+    set_aside_text,
+    text_form,
+    text_slots,
 )
 from app.web.db import get_session
 from app.web.i18n import LANGUAGE_NAMES
-from reminders import editing
+from reminders import editing, step_texts
 from reminders.editing import Issue, Problem, SequenceInvalid, StepDraft
 from reminders.sequences import ensure_default_sequence
+from reminders.step_texts import TextRefused
 
 bp = Blueprint("creditor", __name__, url_prefix="/creditor")
 
 EDITORS = (Role.ADMIN, Role.SUPERVISOR, Role.CREDITOR)
 PREVIEW_DEBTORS = 100  # the debtors offered for the preview, by name
-TONE_LABELS = {
-    "all-caps": _l("Capitals read as shouting; write the words in normal case."),
-    "exclamation": _l("Repeated ! or ?! reads as alarm; use one ! at most."),
-    "threat": _l(
-        "Naming courts, bailiffs, police or legal steps reads as a threat; "
-        "link to the facts instead."
-    ),
-    "consequence": _l(
-        "“We will” plus a consequence reads as a threat; say neutrally what may "
-        "happen and by when."
-    ),
-    "pressure": _l(
-        "Pressure to act at once makes people stop reading; give a date and the "
-        "options instead."
-    ),
-    "shaming": _l(
-        "Judging the reader makes people stop engaging; describe the debt, not the "
-        "person."
-    ),
-}
 SETTINGS_ERRORS = {
     "out_of_range": _l("This is outside what we accept."),
     "none_allowed": _l("Allow at least one frequency."),
@@ -224,23 +214,151 @@ def remove_step(step_id: int) -> ResponseReturnValue:
     return _back(creditor)
 
 
+# A step's own texts
+
+
+@bp.post("/sequence/steps/<int:step_id>/texts/<language>")
+@roles_required(*EDITORS)
+def save_text(step_id: int, language: str) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    step, creditor = _text_step(step_id, language)
+    form = text_form(staff, step, language)
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        saved = step_texts.save_step_text(
+            db,
+            step,
+            language,
+            form.wording.data or "",
+            actor=staff,
+            now=utcnow(),
+            request_id=g.request_id,
+            allow_firm_tone=_allow(form),
+        )
+    except TextRefused as refused:
+        db.rollback()
+        return _text_refused(creditor, step, language, form, refused)
+    db.commit()
+    flash(_("Text saved.") if saved else _("Nothing was changed."))
+    return _back(creditor, anchor=f"step-{step.id}")
+
+
+@bp.post("/sequence/steps/<int:step_id>/texts/<language>/revert")
+@roles_required(*EDITORS)
+def revert_text(step_id: int, language: str) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    step, creditor = _text_step(step_id, language)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reverted = step_texts.revert_step_text(
+        db, step, language, actor=staff, now=utcnow(), request_id=g.request_id
+    )
+    db.commit()
+    flash(
+        _("The default text is used again.") if reverted else _("Nothing was changed.")
+    )
+    return _back(creditor, anchor=f"step-{step.id}")
+
+
+@bp.post("/sequence/steps/<int:step_id>/texts/<language>/gsm")
+@roles_required(*EDITORS)
+def replace_look_alikes(step_id: int, language: str) -> ResponseReturnValue:
+    staff, db = current_staff(), get_session()
+    step, creditor = _text_step(step_id, language)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        saved = step_texts.replace_look_alikes(
+            db, step, language, actor=staff, now=utcnow(), request_id=g.request_id
+        )
+    except TextRefused as refused:
+        db.rollback()
+        return _text_refused(creditor, step, language, None, refused)
+    db.commit()
+    flash(_replaced_message(creditor, step, language, saved))
+    return _back(creditor, anchor=f"step-{step.id}")
+
+
+def _text_step(step_id: int, language: str) -> tuple[Step, Creditor]:
+    """:raises NotFound: no such live step of the creditor, or no such language."""
+    if language not in LANGUAGES:
+        raise NotFound("No such language")
+    return _step(step_id)
+
+
+def _text_refused(
+    creditor: Creditor,
+    step: Step,
+    language: str,
+    form: StepTextForm | None,
+    refused: TextRefused,
+) -> ResponseReturnValue:
+    """The page again with the wording and why it was refused next to it."""
+    staff = current_staff()
+    if form is None:
+        own = step_texts.find_step_text(get_session(), step, language)
+        wording = step_texts.current_wording(
+            step,
+            language,
+            own.body if own else None,
+            show_amount=creditor.show_amount_in_sms,
+        )
+        form = text_form(staff, step, language, wording or "")
+    reasons = refusal_texts(
+        refused,
+        show_amount=creditor.show_amount_in_sms,
+        may_allow=_may_allow(staff),
+    )
+    form.wording.errors = reasons
+    sequence = get_session().get_one(Sequence, step.sequence_id)
+    where = _(
+        "Step %(number)s, %(language)s:",
+        number=editing.live_steps(sequence).index(step) + 1,
+        language=LANGUAGE_NAMES[language],
+    )
+    return _sequence_page(
+        creditor,
+        text_forms={(step.id, language): form},
+        text_problems=[f"{where} {reason}" for reason in reasons],
+        status=400,
+    )
+
+
+def _replaced_message(
+    creditor: Creditor, step: Step, language: str, saved: StepText | None
+) -> str:
+    if saved is None:
+        return _("This text has no characters to replace.")
+    _debtors, _debtor, context = _preview_setup(creditor, None)
+    shown = editing.preview(step, language, context, saved.body)
+    assert shown is not None  # a step with an own wording sends a text
+    return ngettext(
+        "Characters replaced: the %(language)s text now needs %(num)d segment "
+        "(%(encoding)s).",
+        "Characters replaced: the %(language)s text now needs %(num)d segments "
+        "(%(encoding)s).",
+        shown.segments,
+        language=LANGUAGE_NAMES[language],
+        encoding=shown.encoding,
+    )
+
+
 def _sequence_page(
     creditor: Creditor,
     *,
     debtor_id: int | None = None,
     add_form: StepForm | None = None,
     edit_forms: Mapping[int, StepForm] | None = None,
+    text_forms: Mapping[tuple[int, str], StepTextForm] | None = None,
     problems: Iterable[Problem] = (),
+    text_problems: Iterable[str] = (),
     status: int = 200,
 ) -> ResponseReturnValue:
     staff, db = current_staff(), get_session()
-    debtor_id = debtor_id or request.form.get("debtor", type=int)
     sequence = ensure_default_sequence(db, creditor, now=utcnow())
     steps = editing.live_steps(sequence)
-    debtors = _preview_debtors(creditor)
-    debtor = _preview_debtor(creditor, debtors, debtor_id)
-    link = portal_link_for(current_app)(editing.PREVIEW_TOKEN)
-    context = editing.preview_context(db, creditor, debtor, link=link)
+    debtors, debtor, context = _preview_setup(creditor, debtor_id)
     if debtor is not None:
         _audit_preview(staff, debtor)
     edit_forms = dict(edit_forms or {})
@@ -248,6 +366,14 @@ def _sequence_page(
     for step in steps:
         if step.id not in edit_forms:
             edit_forms[step.id] = _step_form(staff, step=step)
+    wordings = editing.own_wordings(db, steps)
+    tone = {
+        s.id: editing.tone_findings(s.template_key, wordings.get(s.id))
+        for s in steps
+        if s.action is StepAction.SEND
+    }
+    show_amount = creditor.show_amount_in_sms
+    problem_texts = [*(_problem_text(p) for p in problems), *text_problems]
     page = render(
         "creditor/sequence.html",
         creditor=creditor,
@@ -255,15 +381,21 @@ def _sequence_page(
         creditors=access.visible_creditors(db, staff),
         steps=steps,
         days=editing.step_days(steps),
-        previews={
-            s.id: [editing.preview(s, lang, context) for lang in LANGUAGES]
-            for s in steps
-        },
-        tone={
-            s.id: editing.tone_findings(s.template_key)
-            for s in steps
-            if s.action is StepAction.SEND
-        },
+        texts=text_slots(
+            steps,
+            context,
+            wordings,
+            tone,
+            text_forms or {},
+            staff=staff,
+            show_amount=show_amount,
+        ),
+        open_text=next(iter(text_forms or {}), None),
+        placeholder_hint=placeholder_hint(show_amount),
+        set_aside_text=lambda problems: set_aside_text(
+            problems, show_amount=show_amount
+        ),
+        tone=tone,
         allowed_by=_allowers(steps),
         debtors=debtors,
         debtor=debtor,
@@ -271,15 +403,30 @@ def _sequence_page(
         edit_forms=edit_forms,
         open_step=open_step,
         add_form=add_form or _step_form(staff, prefix="new", new_day=_next_day(steps)),
-        problems=[_problem_text(p) for p in problems],
+        problems=problem_texts,
         current=[_problem_text(p) for p in editing.validate(db, sequence)]
-        if not problems
+        if not problem_texts
         else [],
         may_allow=_may_allow(staff),
         languages=LANGUAGES,
     )
     db.commit()  # the default sequence, if new, and the audited preview
     return page, status
+
+
+def _preview_setup(
+    creditor: Creditor, debtor_id: int | None
+) -> tuple[list[Debtor], Debtor | None, editing.PreviewContext]:
+    """The debtors offered for the preview, the one chosen, and the texts' filling."""
+    debtor_id = debtor_id or request.form.get("debtor", type=int)
+    debtors = _preview_debtors(creditor)
+    debtor = _preview_debtor(creditor, debtors, debtor_id)
+    link = portal_link_for(current_app)(editing.PREVIEW_TOKEN)
+    return (
+        debtors,
+        debtor,
+        editing.preview_context(get_session(), creditor, debtor, link=link),
+    )
 
 
 def _step_form(

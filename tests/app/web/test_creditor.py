@@ -4,6 +4,7 @@ needs a supervisor; every change is audited."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from app.chat.hours import hours_for
-from app.models import AuditEvent, Creditor, PlanRules, Sequence, Step, User
+from app.models import AuditEvent, Creditor, PlanRules, Sequence, Step, StepText, User
 from app.models.enums import Role, StepAction, VerificationFactor
 from reminders import editing
 from reminders.sequences import ensure_default_sequence
@@ -370,6 +371,183 @@ def test_the_preview_debtor_can_be_chosen_but_only_among_the_creditors_own(
 
 
 # Settings
+
+
+# A step's own texts
+
+
+def text_url(step: Step, language: str = "da", action: str = "") -> str:
+    return f"{SEQUENCE}/steps/{step.id}/texts/{language}{action}"
+
+
+def save_text(
+    client: FlaskClient, step: Step, wording: str, language: str = "da", **extra: str
+) -> TestResponse:
+    prefix = f"text-{step.id}-{language}"
+    data = {
+        f"{prefix}-csrf_token": csrf_token(client, SEQUENCE),
+        f"{prefix}-wording": wording,
+        **{f"{prefix}-{name}": value for name, value in extra.items()},
+    }
+    return client.post(text_url(step, language), data=data)
+
+
+def own_texts(session: Session) -> list[tuple[int, str, str]]:
+    session.expire_all()
+    rows = session.scalars(select(StepText).order_by(StepText.id))
+    return [(row.step_id, row.language.value, row.body) for row in rows]
+
+
+OWN = "Hej {{ first_name }}, husk {{ creditor }}. Se mere her: {{ link }}"
+
+
+def test_a_creditor_words_a_step_in_danish_and_sees_it_previewed(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    step = editing.live_steps(tenant.sequence)[0]
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    # The form starts from the default text, placeholders and all.
+    assert f'name="text-{step.id}-da-wording"' in page
+    assert "Hej {{ first_name }}. {{ creditor }} har endnu ikke modtaget" in page
+    assert "Your text (Dansk)" in page
+    response = save_text(client, step, OWN)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"#step-{step.id}")
+    assert own_texts(session) == [(step.id, "da", OWN)]
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    assert "Text saved." in page
+    assert "Hej Mette, husk Nordlys Energi A/S. Se mere her: http" in page
+    assert "your own text" in page
+    assert "Revert to the default text" in page
+    [saved] = audits(session, "step_text_saved")
+    assert (saved.actor_user_id, saved.object_id) == (tenant.user.id, step.id)
+    assert saved.detail == f"da: {OWN}"
+    # Saving it again changes nothing.
+    save_text(client, step, OWN)
+    assert "Nothing was changed." in client.get(SEQUENCE).get_data(as_text=True)
+    assert len(audits(session, "step_text_saved")) == 1
+
+
+@pytest.mark.parametrize(
+    ("wording", "message"),
+    [
+        ("", "Write the text: it cannot be empty."),
+        ("Hej {{ first_name }}, betal venligst.", "The text must contain {{ link }}"),
+        ("Hej {{ navn }}: {{ link }}", "{{ navn }} is not a placeholder you can use"),
+        ("Hej {{ first_name }: {{ link }}", "a placeholder is not written correctly"),
+        ("{{ first_name|upper }}: {{ link }}", "{{ first_name|upper }} is not allowed"),
+        ("{{ amount }}: {{ link }}", "{{ amount }} can only be used when your texts"),
+    ],
+)
+def test_a_bad_wording_is_refused_next_to_the_text_and_nothing_is_saved(
+    client: FlaskClient, session: Session, tenant: Tenant, wording: str, message: str
+) -> None:
+    step = editing.live_steps(tenant.sequence)[1]
+    response = save_text(client, step, wording)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "This change was not saved" in page
+    assert "Step 2, Dansk:" in page
+    assert f'id="text-{step.id}-da-wording-error"' in page
+    assert html.escape(message, quote=False) in page
+    # The draft stays in the form, which stays open.
+    assert html.escape(wording, quote=False) in page
+    assert own_texts(session) == []
+    assert audits(session, "step_text_saved") == []
+
+
+def test_a_wording_without_the_token_is_refused(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    step = editing.live_steps(tenant.sequence)[0]
+    data = {f"text-{step.id}-da-wording": OWN}
+    assert client.post(text_url(step), data=data).status_code == 400
+    assert client.post(text_url(step, action="/gsm")).status_code == 400
+    assert client.post(text_url(step, action="/revert")).status_code == 400
+    assert own_texts(session) == []
+
+
+def test_another_creditors_step_texts_are_not_found(
+    app: Flask, client: FlaskClient, session: Session, tenant: Tenant, other: Tenant
+) -> None:
+    step = editing.live_steps(tenant.sequence)[0]
+    assert save_text(client, step, OWN).status_code == 302
+    intruder = signed_in(app, other.user)
+    assert save_text(intruder, step, "Hej: {{ link }}").status_code == 404
+    assert post(intruder, text_url(step, action="/gsm")).status_code == 404
+    assert post(intruder, text_url(step, action="/revert")).status_code == 404
+    assert own_texts(session) == [(step.id, "da", OWN)]
+    # An unknown language is not found either.
+    assert save_text(client, step, OWN, language="sv").status_code == 404
+
+
+def test_a_firm_wording_needs_a_supervisors_allowance(
+    app: Flask, client: FlaskClient, session: Session, tenant: Tenant, now: datetime
+) -> None:
+    step = editing.live_steps(tenant.sequence)[0]
+    firm = "Hej {{ first_name }}. BETAL NU, ellers går sagen til retten: {{ link }}"
+    response = save_text(client, step, firm, allow_firm_tone="y")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "The tone guard found firm wording." in page
+    assert "a supervisor must allow firm tone for this step" in page
+    assert "“BETAL NU”: Capitals read as shouting" in page
+    assert own_texts(session) == []
+
+    supervisor = make_user(session, now, Role.SUPERVISOR, name="Signe Sørensen")
+    session.commit()
+    boss = signed_in(app, supervisor)
+    assert save_text(boss, step, firm).status_code == 400
+    assert save_text(boss, step, firm, allow_firm_tone="y").status_code == 302
+    session.expire_all()
+    assert step.firm_tone_allowed_by_id == supervisor.id
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    assert "Firm, allowed by Signe Sørensen" in page
+    assert "Capitals read as shouting" in page  # the findings, next to the text
+
+
+def test_replacing_look_alikes_saves_segments_and_reverting_brings_the_default_back(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    step = editing.live_steps(tenant.sequence)[0]
+    typed = (
+        "Hej {{ first_name }} – “{{ creditor }}” har endnu ikke fået din betaling. "
+        "Se detaljer og betal eller vælg en løsning her: {{ link }}"
+    )
+    assert save_text(client, step, typed).status_code == 302
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    assert "UCS-2" in page
+    assert "Replace with GSM-7 characters" in page
+    response = post(client, text_url(step, action="/gsm"))
+    assert response.status_code == 302
+    [(_, _, body)] = own_texts(session)
+    assert body.startswith('Hej {{ first_name }} - "{{ creditor }}" har')
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    assert "Characters replaced: the Dansk text now needs 2 segments (GSM-7)." in page
+    assert "Hej Mette - &#34;Nordlys Energi A/S&#34; har" in page
+    [replaced] = audits(session, "step_text_replaced")
+    assert replaced.detail == f"da: {body}"
+    assert replaced.creditor_id == tenant.creditor.id
+    # Nothing left to replace.
+    post(client, text_url(step, action="/gsm"))
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    assert "This text has no characters to replace." in page
+
+    assert post(client, text_url(step, action="/revert")).status_code == 302
+    assert own_texts(session) == []
+    page = client.get(SEQUENCE).get_data(as_text=True)
+    assert "The default text is used again." in page
+    assert "Hej Mette. Nordlys Energi A/S har endnu ikke modtaget betaling." in page
+    assert audits(session, "step_text_reverted")[0].detail == "da"
+
+
+def test_a_default_without_look_alikes_is_not_copied_by_the_replacement(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    # A default has nothing to replace, so there is no button and nothing is copied.
+    step = editing.live_steps(tenant.sequence)[0]
+    assert post(client, text_url(step, "en", "/gsm")).status_code == 302
+    assert own_texts(session) == []
 
 
 def settings_form(**changes: str) -> dict[str, str]:
