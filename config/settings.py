@@ -64,6 +64,9 @@ class Settings:
     # ones this often.
     INGEST_CHUNK_ROWS: int = 500
     INGEST_TICK_SECONDS: int = 5
+    # An upload not imported this many days after it arrived expires (its file is
+    # deleted), and the reports of imported uploads are deleted as long after.
+    UPLOAD_KEEP_DAYS: int = 7
     # A verified debtor stays signed in to the portal this long without activity.
     PORTAL_SESSION_MINUTES: int = 30
     # Live chat: "auto" (LISTEN/NOTIFY on PostgreSQL, else polling), "postgres" or

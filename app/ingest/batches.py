@@ -1,21 +1,31 @@
 """Uploaded invoice files as import batches: stored, checked (the dry run), confirmed, imported.
 
-A batch goes uploaded -> planned -> importing -> imported, or ends failed or cancelled:
+A batch goes uploaded -> planned -> importing -> imported, or ends failed or cancelled
+(by the creditor, or expired: see `expire_batches`):
 
 - `receive_upload` keeps the file in the upload folder, refusing an empty, oversized or
   unreadable file before anything is kept, and settles its columns: UBL and recognised
   layouts need nothing, a layout the creditor mapped before gets that mapping again, and
   any other waits for `choose_mapping`.
-- `check_batch` is the dry run: counts, the first problem rows, and the full reports as CSV
-  files beside the upload. `check_or_queue` checks a small file at once and leaves a large
-  one (`is_large`) to the worker.
+- `check_batch` is the dry run: counts, the first problem rows, and the full reports
+  (reasons as codes, worded when downloaded) beside the upload. `check_or_queue` checks
+  a small file at once and leaves a large one (`is_large`) to the worker.
 - `confirm_batch` imports a small file at once in the caller's transaction, once it has
   made sure the dry run still holds; a large one is queued, and the worker (`work_batches`)
   imports it in chunks, a transaction each, resumable after a crash without duplicates
   because every write is keyed by invoice number and ledger external id.
+- `cancel_batch` stops a batch at any point before it is imported. One a worker holds
+  (PostgreSQL row lock) gets a cancel request, honoured at the worker's next checkpoint
+  of a dry run (which then writes nothing) or before its next chunk (chunks already
+  committed stay, and the page says how far it got; uploading the file again imports the
+  rest, finding the imported rows unchanged).
+- Files do not stay: `release_files` deletes a closed batch's upload after the commit
+  that closed it, and the worker's `expire_batches` closes uploads left unconfirmed for
+  IngestLimits.keep_for and deletes whatever files remain of batches closed that long ago.
 
 The caller hands in its session, clock and folder, and commits; only the worker owns its
-transactions. A batch's storage_path is relative to the upload folder.
+transactions. A batch's storage_path is relative to the upload folder, and empty once
+its files are gone.
 """
 
 from __future__ import annotations
@@ -31,11 +41,11 @@ import secrets
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,7 +61,7 @@ from app.ingest.importer import (
 from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
 from app.ingest.reasons import Reason
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
-from app.models import Account, Creditor, ImportBatch, SavedMapping, User
+from app.models import Account, AuditEvent, Creditor, ImportBatch, SavedMapping, User
 from app.models.enums import AccountStatus, ImportStatus
 from app.services.audit import record_audit
 
@@ -63,6 +73,9 @@ SAMPLE_REFERENCES = 10  # invoice numbers kept to link the result page to the ac
 COPY_BYTES = 1 << 20
 CHECKPOINT_ITEMS = 1000
 OBJECT_TYPE = "import_batch"
+CANCEL_REQUESTED = "upload_cancel_requested"
+# A cancelled batch's error: None when the creditor cancelled it, this when it expired.
+EXPIRED = "expired"
 _UNSAFE_NAME = re.compile(r"[^\w.\- ()]+")
 
 
@@ -100,6 +113,8 @@ class IngestLimits:
     background_bytes: int = 2_000_000
     background_rows: int = 5_000
     chunk_rows: int = 500
+    # An upload not imported this long after it arrived expires, and its files go.
+    keep_for: timedelta = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -117,9 +132,19 @@ class UploadStore:
 
     def discard(self, batch: ImportBatch) -> None:
         """Delete the file and its reports."""
-        self.file(batch).unlink(missing_ok=True)
-        for kind in ReportKind:
-            self.report(batch, kind).unlink(missing_ok=True)
+        for path in self.paths(batch):
+            path.unlink(missing_ok=True)
+
+    def paths(self, batch: ImportBatch) -> list[Path]:
+        """Every file kept for the batch: the upload and its reports."""
+        if not batch.storage_path:
+            return []
+        return [self.file(batch), *(self.report(batch, kind) for kind in ReportKind)]
+
+    def discard_file(self, batch: ImportBatch) -> None:
+        """Delete the uploaded file, keeping the reports."""
+        if batch.storage_path:
+            self.file(batch).unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -719,8 +744,8 @@ def check_batch(
 ) -> PlanSummary:
     """The dry run: what importing the file would do, kept on the batch. Writes no accounts.
 
-    `checkpoint(n)` is called after every CHECKPOINT_ITEMS items (the worker reports
-    progress there).
+    `checkpoint(n)` is called after every CHECKPOINT_ITEMS items and once more before the
+    dry run is kept (the worker reports progress there, and stops if it was cancelled).
 
     :raises FileRejected: the file cannot be read (UnknownLayout: its columns need mapping).
     """
@@ -735,6 +760,8 @@ def check_batch(
     summary = PlanSummary.of(
         plan, today=today, now=now, references=references, missing=unseen
     )
+    if checkpoint is not None:
+        checkpoint(summary.counts.items)
     _keep_plan(store, batch, plan, summary)
     return summary
 
@@ -951,27 +978,159 @@ def _finish(
     _audit(session, None, batch, "import_finished", now, None, detail=detail)
 
 
+class Cancelled(enum.StrEnum):
+    NOW = "now"  # closed: nothing more is checked or imported
+    REQUESTED = "requested"  # a worker is on it; it stops at its next step
+
+
 def cancel_batch(
     session: Session,
-    store: UploadStore,
     batch: ImportBatch,
     user: User | None,
     *,
     now: datetime,
     request_id: str | None = None,
-) -> None:
-    """Drop an upload before its import; the file and reports are deleted.
+) -> Cancelled:
+    """Stop an upload: before its import, while the worker checks it, or between chunks.
 
-    :raises Conflict: it is being checked, imported, or is already done.
+    A batch a worker holds right now (PostgreSQL row lock: a dry run, or a chunk being
+    imported) gets a cancel request instead, which the worker honours at its next
+    checkpoint or chunk; on SQLite this waits for the worker's transaction instead. Chunks
+    already imported stay imported (each was committed whole). The caller commits, then
+    calls `release_files`.
+
+    :raises Conflict: it is already imported, failed or cancelled.
     """
-    _lock(session, batch)
-    if not (needs_mapping(batch) or batch.status is ImportStatus.PLANNED):
+    held = _try_lock(session, batch)
+    if not can_cancel(batch):
         raise Conflict("this upload can no longer be cancelled")
+    if not held:
+        if not cancel_requested(session, batch):
+            _audit(session, user, batch, CANCEL_REQUESTED, now, request_id)
+        return Cancelled.REQUESTED
+    _close_cancelled(session, batch, user, now, request_id)
+    return Cancelled.NOW
+
+
+def can_cancel(batch: ImportBatch) -> bool:
+    return batch.status in (
+        ImportStatus.UPLOADED,
+        ImportStatus.PLANNED,
+        ImportStatus.IMPORTING,
+    )
+
+
+def cancel_requested(session: Session, batch: ImportBatch) -> bool:
+    """The creditor asked to cancel while a worker was holding the batch."""
+    found = session.scalar(
+        select(AuditEvent.id)
+        .where(
+            AuditEvent.creditor_id == batch.creditor_id,
+            AuditEvent.object_type == OBJECT_TYPE,
+            AuditEvent.object_id == batch.id,
+            AuditEvent.action == CANCEL_REQUESTED,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def _try_lock(session: Session, batch: ImportBatch) -> bool:
+    """Lock the batch unless a worker holds it; False when one does (PostgreSQL)."""
+    found = session.scalar(
+        select(ImportBatch)
+        .where(ImportBatch.id == batch.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return found is not None
+
+
+def _close_cancelled(
+    session: Session,
+    batch: ImportBatch,
+    user: User | None,
+    now: datetime,
+    request_id: str | None,
+) -> None:
+    detail = (
+        f"{batch.rows_done} of {batch.rows_total} rows imported"
+        if batch.rows_done and batch.status is ImportStatus.IMPORTING
+        else ""
+    )
+    if batch.status is not ImportStatus.IMPORTING:
+        batch.rows_done = 0
     batch.status = ImportStatus.CANCELLED
     batch.finished_at = now
-    _audit(session, user, batch, "upload_cancelled", now, request_id)
-    session.flush()
-    store.discard(batch)
+    _audit(session, user, batch, "upload_cancelled", now, request_id, detail=detail)
+
+
+def release_files(store: UploadStore, batch: ImportBatch) -> None:
+    """After the commit that closed the batch: delete what it no longer needs.
+
+    An imported batch keeps its reports (the rows to correct) until it expires; any other
+    closed batch keeps nothing.
+    """
+    if batch.status is ImportStatus.IMPORTED:
+        store.discard_file(batch)
+    elif batch.status in (ImportStatus.CANCELLED, ImportStatus.FAILED):
+        store.discard(batch)
+
+
+def has_expired(batch: ImportBatch) -> bool:
+    """Closed by the worker because it waited too long for the creditor."""
+    return batch.status is ImportStatus.CANCELLED and batch.error == EXPIRED
+
+
+def expire_batches(
+    session: Session, store: UploadStore, *, keep_for: timedelta, now: datetime
+) -> int:
+    """Close uploads left waiting for the creditor longer than `keep_for` and delete the
+    files of batches closed that long ago; how many uploads expired.
+
+    A batch whose files are gone has an empty storage_path, so each is swept once. A batch
+    a worker holds is left for the next sweep. Commits per batch, then deletes its files.
+    """
+    cutoff = now - keep_for
+    waiting = select(ImportBatch).where(
+        ImportBatch.storage_path != "",
+        ImportBatch.created_at < cutoff,
+        or_(
+            ImportBatch.status == ImportStatus.PLANNED,
+            (ImportBatch.status == ImportStatus.UPLOADED)
+            & ImportBatch.mapping_json.is_(None),
+        ),
+    )
+    closed = select(ImportBatch).where(
+        ImportBatch.storage_path != "",
+        ImportBatch.finished_at < cutoff,
+        ImportBatch.status.in_(
+            (ImportStatus.IMPORTED, ImportStatus.FAILED, ImportStatus.CANCELLED)
+        ),
+    )
+    expired = 0
+    for statement, expire in ((waiting, True), (closed, False)):
+        while True:
+            batch = session.scalar(
+                statement.order_by(ImportBatch.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if batch is None:
+                session.rollback()
+                break
+            if expire:
+                batch.status = ImportStatus.CANCELLED
+                batch.error = EXPIRED
+                batch.finished_at = now
+                _audit(session, None, batch, "upload_expired", now, None)
+                expired += 1
+            paths = store.paths(batch)
+            batch.storage_path = ""
+            session.commit()
+            for path in paths:
+                path.unlink(missing_ok=True)
+    return expired
 
 
 def mark_failed(batch: ImportBatch, reason: str, *, now: datetime) -> None:
@@ -1014,6 +1173,8 @@ class WorkDone:
     chunks: int = 0
     imported: int = 0
     failed: int = 0
+    cancelled: int = 0
+    expired: int = 0
 
 
 def work_batches(
@@ -1036,6 +1197,10 @@ def work_batches(
     """
     deadline = monotonic() + budget_seconds
     done = WorkDone()
+    with sessions() as session:
+        done.expired = expire_batches(
+            session, store, keep_for=limits.keep_for, now=clock()
+        )
     while monotonic() < deadline:
         if _check_next(sessions, store, limits, clock, done):
             continue
@@ -1066,12 +1231,17 @@ def _check_next(
             session.rollback()
             return False
         creditor = session.get_one(Creditor, batch.creditor_id)
-        checkpoint = None
-        if session.get_bind().dialect.name == "sqlite":
+        commits = session.get_bind().dialect.name == "sqlite"
 
-            def checkpoint(count: int) -> None:
+        def checkpoint(count: int) -> None:
+            if commits:
                 batch.rows_done = count
-                session.commit()
+                session.commit()  # the next statement waits for the web's cancel
+                session.refresh(batch, ["status"])
+            if batch.status is not ImportStatus.UPLOADED or cancel_requested(
+                session, batch
+            ):
+                raise _CheckCancelled
 
         try:
             check_batch(
@@ -1084,6 +1254,10 @@ def _check_next(
                 checkpoint=checkpoint,
             )
             done.checked += 1
+        except _CheckCancelled:
+            session.rollback()
+            _cancel_held(session, batch, clock())
+            done.cancelled += 1
         except Exception as exc:
             session.rollback()
             if not isinstance(exc, FileRejected):
@@ -1091,7 +1265,19 @@ def _check_next(
             mark_failed(batch, _reason(exc, "the check"), now=clock())
             done.failed += 1
         session.commit()
+        release_files(store, batch)
     return True
+
+
+class _CheckCancelled(Exception):
+    """The creditor cancelled the upload while the worker was checking it."""
+
+
+def _cancel_held(session: Session, batch: ImportBatch, now: datetime) -> None:
+    """Close a batch the worker holds once the creditor asked; the web may have already."""
+    session.refresh(batch, with_for_update=True)
+    if can_cancel(batch):
+        _close_cancelled(session, batch, None, now, None)
 
 
 def _reason(exc: Exception, what: str) -> str:
@@ -1147,6 +1333,7 @@ def _import_next(
 ) -> bool:
     """Import the oldest confirmed batch chunk by chunk; False when none is waiting."""
     run: _Run | None = None
+    closed: ImportBatch | None = None  # imported or cancelled: its files can go
     try:
         while True:
             with sessions.begin() as session:
@@ -1163,6 +1350,12 @@ def _import_next(
                 )
                 if batch is None:
                     return run is not None
+                if cancel_requested(session, batch):
+                    # Chunks before this one stay imported; none is taken after it.
+                    _close_cancelled(session, batch, None, clock(), None)
+                    closed = batch
+                    done.cancelled += 1
+                    return True
                 summary = summary_of(batch)
                 assert summary is not None, "a confirmed batch has its dry run"
                 creditor = session.get_one(Creditor, batch.creditor_id)
@@ -1186,6 +1379,7 @@ def _import_next(
                 if last:
                     batch.rows_total = batch.rows_done
                     _finish(session, batch, summary, now)
+                    closed = batch
                     done.imported += 1
             if last or monotonic() >= deadline:
                 return True
@@ -1198,12 +1392,14 @@ def _import_next(
         if not isinstance(exc, FileRejected):
             logger.exception("importing upload %s failed", _id(run))
         if run is not None:
-            _fail_import(sessions, run.batch_id, exc, clock())
+            _fail_import(sessions, store, run.batch_id, exc, clock())
             done.failed += 1
         return True
     finally:
         if run is not None:
             run.close()
+        if closed is not None:
+            release_files(store, closed)
 
 
 def _id(run: _Run | None) -> int | None:
@@ -1211,7 +1407,11 @@ def _id(run: _Run | None) -> int | None:
 
 
 def _fail_import(
-    sessions: sessionmaker[Session], batch_id: int, exc: Exception, now: datetime
+    sessions: sessionmaker[Session],
+    store: UploadStore,
+    batch_id: int,
+    exc: Exception,
+    now: datetime,
 ) -> None:
     with sessions.begin() as session:
         batch = session.get_one(ImportBatch, batch_id)
@@ -1220,6 +1420,7 @@ def _fail_import(
         reason = _reason(exc, "the import")
         done = f"{batch.rows_done} of {batch.rows_total} rows were imported"
         mark_failed(batch, f"{reason} ({done})", now=now)
+    release_files(store, batch)
 
 
 @dataclass(frozen=True)
@@ -1227,17 +1428,25 @@ class Progress:
     """How far a batch has come, for the progress bar."""
 
     status: ImportStatus
-    phase: str  # mapping, checking, planned, importing, imported, failed, cancelled
+    # mapping, checking, planned, importing, cancelling, imported, failed, cancelled,
+    # expired
+    phase: str
     done: int
     total: int | None
 
 
-def progress_of(batch: ImportBatch) -> Progress:
+def progress_of(batch: ImportBatch, *, cancelling: bool = False) -> Progress:
+    """`cancelling`: the creditor asked a worker holding the batch to stop
+    (`cancel_requested`)."""
     if needs_mapping(batch):
         phase = "mapping"
+    elif cancelling and can_cancel(batch):
+        phase = "cancelling"
     elif waiting_for_check(batch):
         phase = "checking"
+    elif has_expired(batch):
+        phase = "expired"
     else:
         phase = batch.status.value
-    total = batch.rows_total if phase != "checking" else None
+    total = batch.rows_total if batch.status is not ImportStatus.UPLOADED else None
     return Progress(batch.status, phase, batch.rows_done, total)

@@ -30,6 +30,7 @@ from flask_babel import format_number, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
@@ -37,6 +38,7 @@ from app.clock import utcnow
 from app.errors import Conflict, NotFound
 from app.ingest import batches
 from app.ingest.batches import (
+    Cancelled,
     Confirmed,
     Progress,
     Refusal,
@@ -71,10 +73,13 @@ PHASE_LABELS = {
     "checking": _l("Being checked"),
     "planned": _l("Ready to confirm"),
     "importing": _l("Importing"),
+    "cancelling": _l("Stopping"),
+    "expired": _l("Expired"),
     "imported": _l("Imported"),
     "failed": _l("Failed"),
     "cancelled": _l("Cancelled"),
 }
+RUNNING = ("checking", "importing", "cancelling")  # the progress page follows these
 
 
 @bp.record_once
@@ -91,17 +96,18 @@ def _helpers() -> dict[str, object]:
         "phase_label": lambda phase: str(PHASE_LABELS.get(phase, phase)),
         "where_label": where_text,
         "reason_text": reason_text,
+        "format_number": format_number,
     }
 
 
 @bp.get("/")
 @roles_required(*UPLOADERS)
 def index() -> ResponseReturnValue:
-    staff = current_staff()
-    found = batches.batches_for_user(get_session(), staff)
+    staff, db = current_staff(), get_session()
+    found = batches.batches_for_user(db, staff)
     return render_template(
         "uploads/index.html",
-        batches=[(batch, batches.progress_of(batch)) for batch in found],
+        batches=[(batch, _progress(db, batch)) for batch in found],
         creditor_names=_creditor_names(staff),
         refresh=any(_running(batch) for batch in found),
     )
@@ -213,14 +219,17 @@ def _refusal(exc: UploadRefused, limit: int) -> str:
 def show(batch_id: int) -> ResponseReturnValue:
     db = get_session()
     batch = batches.get_batch_for_user(db, current_staff(), batch_id)
-    progress = batches.progress_of(batch)
+    progress = _progress(db, batch)
     creditor = db.get_one(Creditor, batch.creditor_id)
     context = {"batch": batch, "creditor": creditor, "progress": progress}
     if progress.phase == "mapping":
         return redirect(url_for(".mapping", batch_id=batch.id))
-    if progress.phase in ("checking", "importing"):
+    if progress.phase in RUNNING:
         return render_template(
-            "uploads/progress.html", **context, text=_progress_text(progress)
+            "uploads/progress.html",
+            **context,
+            text=_progress_text(progress),
+            form=ActionForm(),
         )
     summary = batches.summary_of(batch)
     if progress.phase == "planned":
@@ -237,16 +246,23 @@ def show(batch_id: int) -> ResponseReturnValue:
             **context,
             summary=summary,
             accounts=batches.accounts_of_batch(db, batch),
+            reports_kept=bool(batch.storage_path),
         )
-    return render_template("uploads/closed.html", **context, summary=summary)
+    return render_template(
+        "uploads/closed.html",
+        **context,
+        summary=summary,
+        keep_days=ingest_limits(current_app).keep_for.days,
+    )
 
 
 @bp.get("/<int:batch_id>/status")
 @roles_required(*UPLOADERS)
 def status(batch_id: int) -> ResponseReturnValue:
     """Where the batch stands, for the progress page's script."""
-    batch = batches.get_batch_for_user(get_session(), current_staff(), batch_id)
-    progress = batches.progress_of(batch)
+    db = get_session()
+    batch = batches.get_batch_for_user(db, current_staff(), batch_id)
+    progress = _progress(db, batch)
     body = jsonify(
         status=progress.status.value,
         phase=progress.phase,
@@ -361,6 +377,7 @@ def confirm(batch_id: int) -> ResponseReturnValue:
         db.rollback()
         return _failed(batch, exc)
     db.commit()
+    batches.release_files(store, batch)
     if outcome is Confirmed.CHECKED_AGAIN:
         flash(
             _(
@@ -382,21 +399,22 @@ def cancel(batch_id: int) -> ResponseReturnValue:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        batches.cancel_batch(
-            db,
-            upload_store(current_app),
-            batch,
-            staff,
-            now=utcnow(),
-            request_id=g.request_id,
+        outcome = batches.cancel_batch(
+            db, batch, staff, now=utcnow(), request_id=g.request_id
         )
     except Conflict:
         db.rollback()
         flash(_("This upload can no longer be cancelled."), "info")
         return redirect(url_for(".show", batch_id=batch_id))
     db.commit()
-    flash(_("The upload was cancelled. Nothing was imported."))
-    return redirect(url_for(".index"))
+    batches.release_files(upload_store(current_app), batch)
+    if outcome is Cancelled.REQUESTED:
+        flash(_("Stopping: the work stops after the step it is doing now."))
+    elif batch.rows_done:
+        flash(_("The import was stopped. Rows imported before it stay imported."))
+    else:
+        flash(_("The upload was cancelled. Nothing was imported."))
+    return redirect(url_for(".show", batch_id=batch_id))
 
 
 @bp.get("/<int:batch_id>/<any(rejected, flagged):kind>.csv")
@@ -418,8 +436,13 @@ def report(batch_id: int, kind: str) -> ResponseReturnValue:
     return Response(body, mimetype="text/csv", headers=headers)
 
 
+def _progress(db: Session, batch: ImportBatch) -> Progress:
+    cancelling = batches.can_cancel(batch) and batches.cancel_requested(db, batch)
+    return batches.progress_of(batch, cancelling=cancelling)
+
+
 def _running(batch: ImportBatch) -> bool:
-    return batches.progress_of(batch).phase in ("checking", "importing")
+    return batches.progress_of(batch).phase in RUNNING
 
 
 def _creditor_names(staff: User) -> dict[int, str]:
@@ -437,6 +460,8 @@ def _progress_text(progress: Progress) -> str:
                 progress.done,
             )
         return _("Waiting for the check to start.")
+    if progress.phase == "cancelling":
+        return _("Stopping after the step in progress.")
     if progress.phase == "importing" and progress.total:
         return _(
             "%(done)s of %(total)s rows imported (%(percent)d%%).",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -23,4 +24,5 @@ def ingest_limits(app: Flask) -> IngestLimits:
         background_bytes=int(app.config["UPLOAD_BACKGROUND_BYTES"]),
         background_rows=int(app.config["UPLOAD_BACKGROUND_ROWS"]),
         chunk_rows=int(app.config["INGEST_CHUNK_ROWS"]),
+        keep_for=timedelta(days=int(app.config["UPLOAD_KEEP_DAYS"])),
     )

@@ -7,7 +7,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from app.ingest.batches import work_batches
-from app.models import Account, Creditor, ImportBatch, LedgerEntry, SavedMapping, User
+from app.models import (
+    Account,
+    AuditEvent,
+    Creditor,
+    ImportBatch,
+    LedgerEntry,
+    SavedMapping,
+    User,
+)
 from app.models.enums import ImportStatus, Role
 from app.scheduler import JOBS, ingest_tick
 from app.web.db import get_sessionmaker
@@ -316,6 +324,17 @@ def test_cancelling_imports_nothing_and_deletes_the_file(
     assert accounts(session, portal.creditor) == []
 
 
+def test_an_imported_file_is_deleted_and_its_report_kept(portal: Portal) -> None:
+    data = (SAMPLES / "csv/invoiceninja_zoho_invoices.csv").read_bytes()
+    number = batch_id(upload(portal.client, "zoho.csv", data))
+    kept = stored_files(portal.folder)
+    confirm(portal.client, number)
+    left = stored_files(portal.folder)
+    assert [p for p in kept if p.suffix == ".csv"]
+    assert [p for p in left if p.suffix == ".csv"] == []
+    assert all(p.suffix == ".jsonl" for p in left)
+
+
 UNKNOWN_LAYOUT = "Bilag;Skyldner;Kr.;Mob.\n{rows}"
 
 
@@ -541,6 +560,80 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(
     batch = batches_of(session, creditor)[0]
     session.refresh(batch)
     assert (batch.rows_done, batch.rows_total) == (120, 120)
+
+
+def test_the_import_can_be_stopped_from_the_progress_page(
+    make_app, session: Session, now: datetime, tmp_path: Path
+) -> None:
+    app = make_app(
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        UPLOAD_BACKGROUND_ROWS=50,
+        INGEST_CHUNK_ROWS=40,
+    )
+    creditor = make_creditor(session, now)
+    user = make_user(session, now, Role.CREDITOR, creditor)
+    session.commit()
+    client = app.test_client()
+    sign_in(client, user.email)
+    client.get("/lang/en")
+    number = batch_id(upload(client, "large.csv", large_file(120)))
+    checking = client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert "Cancel the check" in checking
+    with app.app_context():
+        ingest_tick(app)
+    confirm(client, number)
+    clock = iter(range(100))
+    with app.app_context():  # one chunk of 40 rows
+        work_batches(
+            get_sessionmaker(app),
+            upload_store(app),
+            limits=ingest_limits(app),
+            clock=lambda: now,
+            budget_seconds=1.5,
+            monotonic=lambda: float(next(clock)),
+        )
+    page = f"/uploads/{number}"
+    progress = client.get(page).get_data(as_text=True)
+    assert f'action="/uploads/{number}/cancel"' in progress
+    assert "Stop the import" in progress
+    assert client.post(f"/uploads/{number}/cancel").status_code == 400  # no CSRF token
+
+    stopped = post(client, f"/uploads/{number}/cancel", page)
+    assert stopped.headers["Location"].endswith(page)
+    closed = client.get(page).get_data(as_text=True)
+    assert "The import was stopped" in closed
+    assert "after 40 of 120 rows" in closed
+    assert counts(closed)["new accounts"] == 40
+    with app.app_context():
+        ingest_tick(app)
+    assert len(accounts(session, creditor)) == 40
+    assert entry_count(session, creditor) == 40
+    assert stored_files(tmp_path / "uploads") == []
+    audited = session.scalars(
+        select(AuditEvent.action).where(AuditEvent.object_id == number)
+    ).all()
+    assert "upload_cancelled" in audited
+
+
+def test_an_expired_upload_says_so(portal: Portal, session: Session) -> None:
+    data = (SAMPLES / "csv/invoiceninja_zoho_invoices.csv").read_bytes()
+    number = batch_id(upload(portal.client, "zoho.csv", data))
+    batch = batches_of(session, portal.creditor)[0]
+    later = batch.created_at + timedelta(days=8)
+    with portal.app.app_context():
+        work_batches(
+            get_sessionmaker(portal.app),
+            upload_store(portal.app),
+            limits=ingest_limits(portal.app),
+            clock=lambda: later,
+        )
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert "The upload expired" in page
+    assert "waited more than 7 days for your confirmation" in page
+    assert "Expired" in portal.client.get("/uploads/").get_data(as_text=True)
+    assert stored_files(portal.folder) == []
+    assert confirm(portal.client, number).status_code == 302
+    assert accounts(session, portal.creditor) == []
 
 
 def test_the_worker_has_an_ingest_job() -> None:
