@@ -279,6 +279,15 @@ def test_typos_within_reason_are_forgiven(text: str, category: str) -> None:
         ("My employer went bust", "hardship"),
         ("Dette sender jeg til Dagbladet", "public_complaint"),
         ("Going straight on Twitter with this", "public_complaint"),
+        ("I've asked you twice to stop", "cease_contact"),
+        ("Jeg har bedt jer om at stoppe", "cease_contact"),
+        ("ring meg aldri igjen", "cease_contact"),
+        ("I've paid.", "already_paid"),
+        ("Har lige betalt", "already_paid"),
+        ("Jeg skylder kun 450", "dispute_amount"),
+        ("where do these fees come from", "dispute_amount"),
+        ("Han bor ikke her", "wrong_person"),
+        ("totally skint this month", "hardship"),
     ],
 )
 def test_inflections_synonyms_and_everyday_wording_are_understood(
