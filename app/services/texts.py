@@ -28,7 +28,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound
@@ -187,32 +187,46 @@ def normalise_wording(wording: str) -> str:
 
 def check_wording(wording: str, *, show_amount: bool) -> list[WordingProblem]:
     """Everything that keeps a wording from being used; empty when it may be saved."""
+    return list(_wording_problems(wording, show_amount))
+
+
+@lru_cache(maxsize=512)
+def _wording_problems(wording: str, show_amount: bool) -> tuple[WordingProblem, ...]:
+    # Cached: every text sent in a creditor's wording is checked again as it is rendered.
     if not wording.strip():
-        return [WordingProblem(WordingIssue.EMPTY)]
+        return (WordingProblem(WordingIssue.EMPTY),)
     if len(wording) > MAX_WORDING_LENGTH:
-        return [WordingProblem(WordingIssue.TOO_LONG, str(MAX_WORDING_LENGTH))]
+        return (WordingProblem(WordingIssue.TOO_LONG, str(MAX_WORDING_LENGTH)),)
     control = next((c for c in wording if _is_stray_control(c)), None)
     if control is not None:
-        return [WordingProblem(WordingIssue.CONTROL_CHARACTER, f"U+{ord(control):04X}")]
+        code = f"U+{ord(control):04X}"
+        return (WordingProblem(WordingIssue.CONTROL_CHARACTER, code),)
     try:
         _sandbox().parse(wording)
     except TemplateSyntaxError as error:
-        return [WordingProblem(WordingIssue.SYNTAX, error.message or "", error.lineno)]
+        return (WordingProblem(WordingIssue.SYNTAX, error.message or "", error.lineno),)
+    return _placeholder_problems(wording, show_amount)
+
+
+def _placeholder_problems(
+    wording: str, show_amount: bool
+) -> tuple[WordingProblem, ...]:
     problems: list[WordingProblem] = []
-    names: set[str] = set()
+    names: set[str | None] = set()
     for line, piece, name in _pieces(wording):
+        names.add(name)
         if name is None:
-            problems.append(WordingProblem(WordingIssue.NOT_A_PLACEHOLDER, piece, line))
+            issue, detail = WordingIssue.NOT_A_PLACEHOLDER, piece
         elif name == AMOUNT_PLACEHOLDER and not show_amount:
-            problems.append(WordingProblem(WordingIssue.AMOUNT_NOT_SHOWN, name, line))
+            issue, detail = WordingIssue.AMOUNT_NOT_SHOWN, name
         elif name not in STEP_PLACEHOLDERS and name != AMOUNT_PLACEHOLDER:
-            problems.append(
-                WordingProblem(WordingIssue.UNKNOWN_PLACEHOLDER, name, line)
-            )
-        names.add(name or "")
+            issue, detail = WordingIssue.UNKNOWN_PLACEHOLDER, name
+        else:
+            continue
+        problems.append(WordingProblem(issue, detail, line))
     if REQUIRED_PLACEHOLDER not in names:
         problems.append(WordingProblem(WordingIssue.LINK_MISSING, REQUIRED_PLACEHOLDER))
-    return list(dict.fromkeys(problems))
+    return tuple(dict.fromkeys(problems))
 
 
 def _is_stray_control(char: str) -> bool:
@@ -221,23 +235,22 @@ def _is_stray_control(char: str) -> bool:
 
 
 def _pieces(wording: str) -> Iterator[tuple[int, str, str | None]]:
-    """Each {{ }}, {% %} or {# #} piece: its line, its source, and its name if it is a
-    plain placeholder (None for anything else)."""
+    """Each {{ }}, {% %} or {# #} piece of a wording: its line, its source, and the name
+    in it when it is a plain placeholder such as {{ first_name }}, else None."""
     tokens = iter(_sandbox().lex(wording))
     for line, kind, value in tokens:
         end = _TAG_STARTS.get(kind)
         if end is None:
-            continue
-        inside = []
+            continue  # plain text
+        inside: list[tuple[str, str]] = []
         for _, inner_kind, inner_value in tokens:
-            if inner_kind == end:
-                inside.append((inner_kind, inner_value))
-                break
             inside.append((inner_kind, inner_value))
-        source = value + "".join(v for _, v in inside)
-        meaningful = [(k, v) for k, v in inside[:-1] if k != "whitespace"]
-        plain = kind == "variable_begin" and [k for k, _ in meaningful] == ["name"]
-        yield line, source, meaningful[0][1] if plain else None
+            if inner_kind == end:
+                break
+        source = value + "".join(inner_value for _, inner_value in inside)
+        words = [(k, v) for k, v in inside if k not in ("whitespace", end)]
+        plain = kind == "variable_begin" and [k for k, _ in words] == ["name"]
+        yield line, source, words[0][1] if plain else None
 
 
 def default_wording(
@@ -323,6 +336,13 @@ def find_wordings(
     return {(row.step_id, row.language.value): row for row in rows}
 
 
+# Built once: the dispatcher looks a wording up for every text it sends.
+_STEP_WORDING = select(StepText.body).where(
+    StepText.step_id == bindparam("step_id"),
+    StepText.language == bindparam("language"),
+)
+
+
 def render_step_text(
     session: Session,
     step_id: int | None,
@@ -338,9 +358,7 @@ def render_step_text(
     wording = None
     if step_id is not None and language in LANGUAGES:
         wording = session.scalar(
-            select(StepText.body).where(
-                StepText.step_id == step_id, StepText.language == Language(language)
-            )
+            _STEP_WORDING, {"step_id": step_id, "language": Language(language)}
         )
     chosen = choose_text(template_key, language, context, wording)
     if chosen.set_aside:

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.fields.core import Label
 
 from app.models import Step, User
+from app.models.enums import StepAction
 from app.services.texts import (
     AMOUNT_PLACEHOLDER,
     LANGUAGES,
@@ -74,6 +75,8 @@ def text_slots(
     """Each sending step's texts in every language, with the form to change each."""
     slots: dict[int, list[TextSlot]] = {}
     for step in steps:
+        if step.action is not StepAction.SEND:
+            continue
         own = wordings.get(step.id, {})
         slots[step.id] = []
         for language in LANGUAGES:
