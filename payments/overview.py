@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import (
@@ -19,7 +19,7 @@ from app.models import (
     PromiseToPay,
 )
 from app.models.enums import AccountStatus, MessageStatus, PromiseStatus
-from app.services.ledger import balances_of
+from app.services.ledger import RAISES_BALANCE
 from payments.settlement import LIVE_PLAN
 
 # Closed accounts are the creditor's business; everything else the debtor may want to see.
@@ -85,27 +85,56 @@ _ACTION_STATUSES = ("requires_action", "failed")
 BY_LINK_SHOWN = timedelta(days=3)
 
 
+# The overview's statements are built once: on a debtor's small page, constructing a
+# statement costs about as much as running it.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_ACCOUNTS = (
+    select(Account)
+    .where(Account.debtor_id == bindparam("debtor_id"), Account.status.in_(SHOWN))
+    .order_by(Account.due_on, Account.id)
+)
+_LEDGER_ROWS = select(
+    LedgerEntry.account_id,
+    LedgerEntry.kind,
+    LedgerEntry.amount_minor,
+    LedgerEntry.occurred_at,
+).where(LedgerEntry.account_id.in_(_IDS))
+_REMINDERS_SENT = select(Message.account_id, Message.sent_at).where(
+    Message.account_id.in_(_IDS),
+    Message.status.in_(_SENT),
+    Message.sent_at.is_not(None),
+)
+_LIVE_PLANS = (
+    select(PaymentPlan)
+    .where(PaymentPlan.account_id.in_(_IDS), PaymentPlan.status.in_(LIVE_PLAN))
+    .order_by(PaymentPlan.id)
+    .options(selectinload(PaymentPlan.instalments))
+)
+_PENDING_PROMISES = (
+    select(PromiseToPay)
+    .where(
+        PromiseToPay.account_id.in_(_IDS),
+        PromiseToPay.status == PromiseStatus.PENDING,
+    )
+    .order_by(PromiseToPay.id)
+)
+
+
 def accounts_for(session: Session, debtor: Debtor) -> list[AccountView]:
     """Every shown account of the debtor, in a fixed number of queries however many there are."""
-    accounts = list(
-        session.scalars(
-            select(Account)
-            .where(Account.debtor_id == debtor.id, Account.status.in_(SHOWN))
-            .order_by(Account.due_on, Account.id)
-        )
-    )
+    accounts = list(session.scalars(_ACCOUNTS, {"debtor_id": debtor.id}))
     ids = [a.id for a in accounts]
-    balances = balances_of(session, ids)
+    balances, histories = _ledgers(session, ids)
+    _add_reminders(session, ids, histories)
     plans = _live_plans(session, ids)
     promises = _pending_promises(session, ids)
-    histories = _histories(session, ids)
     return [
         AccountView(
             account=account,
-            balance_minor=balances[account.id],
+            balance_minor=balances.get(account.id, 0),
             plan=plans.get(account.id),
             promise=promises.get(account.id),
-            history=histories.get(account.id, []),
+            history=sorted(histories.get(account.id, []), key=lambda h: h.at),
         )
         for account in accounts
     ]
@@ -125,14 +154,7 @@ def total_due(views: list[AccountView]) -> int:
 
 
 def _live_plans(session: Session, account_ids: list[int]) -> dict[int, PaymentPlan]:
-    plans = session.scalars(
-        select(PaymentPlan)
-        .where(
-            PaymentPlan.account_id.in_(account_ids), PaymentPlan.status.in_(LIVE_PLAN)
-        )
-        .order_by(PaymentPlan.id)
-        .options(selectinload(PaymentPlan.instalments))
-    )
+    plans = session.scalars(_LIVE_PLANS, {"ids": account_ids})
     # The newest live plan wins, as in settlement.live_plan.
     return {plan.account_id: plan for plan in plans}
 
@@ -140,42 +162,35 @@ def _live_plans(session: Session, account_ids: list[int]) -> dict[int, PaymentPl
 def _pending_promises(
     session: Session, account_ids: list[int]
 ) -> dict[int, PromiseToPay]:
-    promises = session.scalars(
-        select(PromiseToPay)
-        .where(
-            PromiseToPay.account_id.in_(account_ids),
-            PromiseToPay.status == PromiseStatus.PENDING,
-        )
-        .order_by(PromiseToPay.id)
-    )
+    promises = session.scalars(_PENDING_PROMISES, {"ids": account_ids})
     return {promise.account_id: promise for promise in promises}
 
 
-def _histories(session: Session, account_ids: list[int]) -> dict[int, list[Happening]]:
+def _ledgers(
+    session: Session, account_ids: list[int]
+) -> tuple[dict[int, int], dict[int, list[Happening]]]:
+    """Balances and ledger stories from one read of the entries, in the same transaction:
+    the balance is their signed sum, as in app/services/ledger.py, never a stored figure."""
+    balances: dict[int, int] = defaultdict(int)
     histories: dict[int, list[Happening]] = defaultdict(list)
-    for entry in session.scalars(
-        select(LedgerEntry).where(LedgerEntry.account_id.in_(account_ids))
-    ):
-        histories[entry.account_id].append(
-            Happening(
-                at=entry.occurred_at,
-                kind=entry.kind.value,
-                amount_minor=entry.amount_minor,
-            )
+    rows = session.execute(_LEDGER_ROWS, {"ids": account_ids})
+    for account_id, kind, amount_minor, occurred_at in rows:
+        balances[account_id] += (
+            amount_minor if kind in RAISES_BALANCE else -amount_minor
         )
-    reminders = session.execute(
-        select(Message.account_id, Message.sent_at).where(
-            Message.account_id.in_(account_ids),
-            Message.status.in_(_SENT),
-            Message.sent_at.is_not(None),
+        histories[account_id].append(
+            Happening(at=occurred_at, kind=kind.value, amount_minor=amount_minor)
         )
-    )
+    return balances, histories
+
+
+def _add_reminders(
+    session: Session, account_ids: list[int], histories: dict[int, list[Happening]]
+) -> None:
+    reminders = session.execute(_REMINDERS_SENT, {"ids": account_ids})
     for account_id, sent_at in reminders:
         if account_id is not None and sent_at is not None:
             histories[account_id].append(Happening(at=sent_at, kind="reminder"))
-    for happenings in histories.values():
-        happenings.sort(key=lambda h: h.at)
-    return histories
 
 
 def next_instalment(plan: PaymentPlan) -> Instalment | None:

@@ -4,12 +4,19 @@ Reported next to a trivial route in the same server, as a ratio. Aim (issue 4): 
 the trivial route's rate, p99 under 100 ms on a 2-core machine.
 
     python -m tests.bench.portal_overview [--seconds 10] [--database-url URL]
+
+`--profile N` serves N verified overview requests in-process under cProfile instead (no
+server, no load): CPU time per request and where it goes, steadier than wall-clock rates on
+a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import tempfile
+import time
 
 from sqlalchemy import func, select
 
@@ -31,6 +38,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--profile", type=int, default=0, metavar="REQUESTS")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
@@ -39,6 +47,9 @@ def main() -> None:
             "VENLIG_SECRET_KEY": SECRET,
             "VENLIG_LOG_LEVEL": "WARNING",
         }
+        if args.profile:
+            _profile(env, args.profile, url.split(":")[0])
+            return
         cookie = _prepare(env)
         port = free_port()
         server = serve(env, port)
@@ -81,6 +92,42 @@ def _prepare(env: dict[str, str]) -> str:
         answer = _answer(session, factor_for(creditor, debtor).value, debtor)
         session.commit()
     return verified_cookie(app, token, answer)
+
+
+def _profile(env: dict[str, str], requests: int, backend: str) -> None:
+    """CPU per verified overview request, in this process, with the top of the profile."""
+    cookie = _prepare(env)
+    app = create_app({k.removeprefix("VENLIG_"): v for k, v in env.items()})
+    client = app.test_client()
+    name, _sep, value = cookie.partition("=")
+    client.set_cookie(name, value)
+    for _ in range(20):  # warm caches: templates compiled, connections opened
+        response = client.get("/p/")
+        assert response.status_code == 200, (response.status_code, response.location)
+    # The quietest of several rounds: other work on a shared machine only ever adds time.
+    rounds = []
+    for _ in range(5):
+        started = time.process_time()
+        for _ in range(requests):
+            client.get("/p/")
+        rounds.append((time.process_time() - started) * 1000 / requests)
+    plain_ms = min(rounds)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        client.get("/p/")
+    profiler.disable()
+    stats = pstats.Stats(profiler).sort_stats("cumulative")
+    stats.print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+    write_figures(
+        f"portal_overview_profile_{backend}.json",
+        {
+            "database": backend,
+            "requests": requests,
+            "cpu_ms_per_request": round(plain_ms, 2),
+        },
+    )
 
 
 def _busiest_debtor(session) -> Debtor:
