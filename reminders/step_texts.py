@@ -188,14 +188,14 @@ def _save(
     wording = normalise_wording(wording)
     problems = check_wording(wording, show_amount=creditor.show_amount_in_sms)
     findings = check_tone(wording, language)
-    allowed = allow_firm_tone or step.firm_tone_allowed_by_id is not None
-    if problems or (findings and not allowed):
-        raise TextRefused(problems, findings)
     own = find_step_text(session, step, language)
     show_amount = creditor.show_amount_in_sms
     in_use = current_wording(
         step, language, own.body if own else None, show_amount=show_amount
     )
+    unallowed = _beyond_allowance(step, language, findings, in_use)
+    if problems or (unallowed and not allow_firm_tone):
+        raise TextRefused(problems, findings)
     if wording == in_use:
         return None
     if findings and allow_firm_tone:
@@ -210,6 +210,17 @@ def _save(
     _audit(session, actor, action, step, language, now, request_id, detail)
     session.flush()
     return own
+
+
+def _beyond_allowance(
+    step: Step, language: str, findings: list[ToneFinding], in_use: str | None
+) -> list[ToneFinding]:
+    """The firm passages a supervisor has not seen: a standing allowance covers only those
+    already in the wording in use, so new firm words need a new allowance."""
+    if step.firm_tone_allowed_by_id is None or in_use is None:
+        return findings
+    seen = {(finding.rule, finding.excerpt) for finding in check_tone(in_use, language)}
+    return [f for f in findings if (f.rule, f.excerpt) not in seen]
 
 
 def _require_live(step: Step, language: str) -> None:

@@ -414,6 +414,9 @@ def test_a_supervisor_allows_a_firm_wording_a_creditor_cannot(
     # Under that allowance, the creditor may word the step firmly too ...
     firmer = FIRM.replace("Hej", "Kære")
     assert save(session, step, "da", firmer, creditor_user) is not None
+    # ... but not with firm words the supervisor has not seen.
+    with pytest.raises(TextRefused):
+        save(session, step, "da", f"{firmer} Sidste advarsel!!!", creditor_user)
     # ... and taking the allowance back is refused while the wording is firm.
     with pytest.raises(SequenceInvalid) as refused:
         editing.update_step(
