@@ -24,11 +24,12 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
@@ -45,7 +46,7 @@ from app.ingest.rows import (
 )
 from app.models import Account, Creditor, Debtor, LedgerEntry
 from app.models.enums import AccountStatus, Language, LedgerKind
-from app.services.ledger import balance_of, post_entry
+from app.services.ledger import balances_of
 
 # The languages we write to debtors, by the country whose language it is.
 COUNTRY_LANGUAGES = {
@@ -55,10 +56,13 @@ COUNTRY_LANGUAGES = {
     "NO": Language.NB,
 }
 PLANNED_DEBTOR = -1  # the id a dry run gives a debtor it would add
+WINDOW = 500  # items whose accounts and debtors are looked up (and written) together
 # Ledger entries of an import: import:<creditor id>:<invoice number>:<one of these>.
 OPENING = "opening"
 ADJUSTMENT = "adjustment:"
 CREDIT_NOTE = "credit-note:"
+IMPORT_PREFIX = "import:"
+ENTRY_NOTE = "Imported from the creditor's file"
 REPORT_HEADER = ("Where", "Invoice number", "Value", "Reason")
 # A cell starting with one of these is a formula to Excel, LibreOffice and Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -193,18 +197,26 @@ def _inert(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
-@dataclass
+@dataclass(slots=True)
 class _AccountState:
-    """An account as the import sees it; `account` is None for one a dry run would add."""
+    """An account as the import sees it.
 
-    account: Account | None
+    `account_id` is None for an account this run adds: for good in a dry run, until its
+    window is written otherwise.
+    """
+
+    reference: str
     currency: str
     # What imports said is owed (opening balance and adjustments); None when the
     # account was not added by an import, so there is nothing to compare with.
     claimed_minor: int | None
     balance_minor: int  # the whole ledger, with payments collected since
+    account_id: int | None = None
     adjustments: int = 0
-    credit_notes: dict[str, int] = field(default_factory=dict)  # number -> amount
+    credit_notes: dict[str, int] | None = None  # number -> amount; most have none
+
+    def credit_note(self, number: str) -> int | None:
+        return self.credit_notes.get(number) if self.credit_notes else None
 
 
 @dataclass
@@ -229,8 +241,26 @@ class _Tally:
         )
 
 
+@dataclass
+class _Entry:
+    """A ledger entry to write once its window is written (its account may be new)."""
+
+    state: _AccountState
+    kind: LedgerKind
+    amount_minor: int
+    key: str
+
+
 class _Import:
-    """One pass over the rows; a dry run only remembers what it would write."""
+    """One pass over the rows, a window of WINDOW items at a time.
+
+    Each window's accounts and debtors are looked up with a few IN queries before its rows
+    are weighed, and an import that writes inserts the window's new debtors, accounts and
+    ledger entries with one executemany each after them. A dry run writes nothing and
+    carries only compact keys from window to window: the invoice numbers (and balances)
+    of accounts it would add, the accounts it would change, and its would-be debtors'
+    customer numbers and phones.
+    """
 
     def __init__(
         self, session: Session, creditor: Creditor, now: datetime, *, write: bool
@@ -240,24 +270,99 @@ class _Import:
         self.now = now
         self.write = write
         self.tally = _Tally()
-        # In a dry run, every account seen, with the changes the run would make to it.
-        self.seen: dict[str, _AccountState] = {}
         self.debtors = _Debtors(session, creditor, now, write=write)
+        # The accounts met in this window, by invoice number (looked up, or added when
+        # writing); the database has them once the window is written.
+        self.window: dict[str, _AccountState] = {}
+        # A dry run's accounts across windows: those it would add and not yet change
+        # (invoice number -> balance, and the currency when not the creditor's), and
+        # those it would change.
+        self.planned: dict[str, int] = {}
+        self.planned_currency: dict[str, str] = {}
+        self.changed: dict[str, _AccountState] = {}
+        # What a writing window adds.
+        self.new_accounts: list[tuple[_AccountState, InvoiceRow, _DebtorRef]] = []
+        self.entries: list[_Entry] = []
+        self.touched: set[int] = set()
 
     def run(
         self, items: Iterable[ImportItem], observe: Observer | None = None
     ) -> ImportPlan:
-        for item in items:
-            before = self.tally.counts()
-            if isinstance(item, RowError):
-                self.tally.rejected.append(item)
-            elif item.kind is Kind.CREDIT_NOTE:
-                self._credit_note(item)
-            else:
-                self._invoice(item)
-            if observe is not None:
-                observe(item, _outcome(before, self.tally.counts()))
+        iterator = iter(items)
+        while window := list(itertools.islice(iterator, WINDOW)):
+            self._look_up(window)
+            for item in window:
+                before = self.tally.counts()
+                if isinstance(item, RowError):
+                    self.tally.rejected.append(item)
+                elif item.kind is Kind.CREDIT_NOTE:
+                    self._credit_note(item)
+                else:
+                    self._invoice(item)
+                if observe is not None:
+                    observe(item, _outcome(before, self.tally.counts()))
+            self._write_window()
         return self.tally.plan(self.debtors.created)
+
+    def _look_up(self, window: list[ImportItem]) -> None:
+        references: set[str] = set()
+        for item in window:
+            if not isinstance(item, InvoiceRow):
+                continue
+            if item.kind is Kind.INVOICE:
+                references.add(item.external_reference)
+            elif item.credited_reference:
+                references.add(item.credited_reference)
+        references.difference_update(self.changed, self.planned)
+        self.window = self._existing(references)
+        self.debtors.look_up(
+            item.debtor
+            for item in window
+            if isinstance(item, InvoiceRow)
+            and item.kind is Kind.INVOICE
+            and item.external_reference not in self.window
+        )
+
+    def _existing(self, references: set[str]) -> dict[str, _AccountState]:
+        """The creditor's accounts with these numbers, with what imports said of them."""
+        if not references:
+            return {}
+        found = self.session.execute(
+            select(Account.id, Account.external_reference, Account.currency).where(
+                Account.creditor_id == self.creditor.id,
+                Account.external_reference.in_(references),
+            )
+        )
+        by_id = {
+            account_id: _AccountState(reference, currency, None, 0, account_id)
+            for account_id, reference, currency in found
+        }
+        states = {state.reference: state for state in by_id.values()}
+        if not states:
+            return states
+        for account_id, balance in balances_of(self.session, by_id).items():
+            by_id[account_id].balance_minor = balance
+        entries = self.session.execute(
+            select(
+                LedgerEntry.account_id,
+                LedgerEntry.external_id,
+                LedgerEntry.kind,
+                LedgerEntry.amount_minor,
+            )
+            .where(
+                LedgerEntry.account_id.in_(by_id),
+                LedgerEntry.external_id.startswith(
+                    f"{IMPORT_PREFIX}{self.creditor.id}:", autoescape=True
+                ),
+            )
+            .order_by(LedgerEntry.id)
+        )
+        for account_id, external_id, kind, amount in entries:
+            state = by_id[account_id]
+            prefix = _entry_prefix(self.creditor.id, state.reference)
+            if str(external_id).startswith(prefix):
+                _count_entry(state, str(external_id).removeprefix(prefix), kind, amount)
+        return states
 
     def _invoice(self, row: InvoiceRow) -> None:
         state = self._account(row.external_reference)
@@ -279,7 +384,7 @@ class _Import:
     def _credit_note(self, row: InvoiceRow) -> None:
         invoice = row.credited_reference
         state = self._account(invoice) if invoice else None
-        applied = state.credit_notes.get(row.external_reference) if state else None
+        applied = state.credit_note(row.external_reference) if state else None
         if not invoice:
             self._reject(row, Reason.of(Code.CREDIT_WITHOUT_INVOICE))
         elif state is None:
@@ -296,106 +401,128 @@ class _Import:
             self._credit(row, state)
 
     def _create(self, row: InvoiceRow) -> None:
-        debtor_id = self.debtors.find_or_add(row.debtor)
+        debtor = self.debtors.find_or_add(row.debtor)
         balance = row.balance_minor
         if self.write:
-            self._add_account(row, debtor_id)
+            state = _AccountState(
+                row.external_reference, row.currency, balance, balance
+            )
+            self.window[row.external_reference] = state
+            self.new_accounts.append((state, row, debtor))
+            self._post(state, LedgerKind.CHARGE, balance, OPENING)
         else:
-            state = _AccountState(None, row.currency, balance, balance)
-            self.seen[row.external_reference] = state
+            self.planned[row.external_reference] = balance
+            if row.currency != self.creditor.currency:
+                self.planned_currency[row.external_reference] = row.currency
         self.tally.created += 1
         self.tally.flagged.extend(
             RowError(row.rows, w.field, w.reason, w.raw_value, row.external_reference)
             for w in row.warnings
         )
 
-    def _add_account(self, row: InvoiceRow, debtor_id: int) -> None:
-        account = Account(
-            creditor_id=self.creditor.id,
-            debtor_id=debtor_id,
-            # Left empty like the demo's: the creditor's default sequence then applies,
-            # and keeps applying when the creditor picks another default.
-            sequence_id=None,
-            external_reference=row.external_reference,
-            description=row.description,
-            original_amount_minor=row.amount_minor,
-            currency=row.currency,
-            issued_on=row.issued_on,
-            # No due date in the file: the invoice fell due when it was issued, or now.
-            due_on=row.due_on or row.issued_on or self.now.date(),
-            status=AccountStatus.OPEN,
-            created_at=self.now,
-            updated_at=self.now,
-        )
-        self.session.add(account)
-        self.session.flush()
-        self._post(account, LedgerKind.CHARGE, row.balance_minor, OPENING)
-
     def _adjust(self, difference: int, state: _AccountState) -> None:
         state.adjustments += 1
         state.claimed_minor = (state.claimed_minor or 0) + difference
         state.balance_minor += difference
-        if state.account is not None:
-            kind = LedgerKind.CHARGE if difference > 0 else LedgerKind.CREDIT
-            key = f"{ADJUSTMENT}{state.adjustments}"
-            self._post(state.account, kind, abs(difference), key)
+        kind = LedgerKind.CHARGE if difference > 0 else LedgerKind.CREDIT
+        self._post(state, kind, abs(difference), f"{ADJUSTMENT}{state.adjustments}")
         self.tally.updated += 1
 
     def _credit(self, row: InvoiceRow, state: _AccountState) -> None:
+        if state.credit_notes is None:
+            state.credit_notes = {}
         state.credit_notes[row.external_reference] = row.amount_minor
         state.balance_minor -= row.amount_minor
-        if state.account is not None:
-            key = f"{CREDIT_NOTE}{row.external_reference}"
-            self._post(state.account, LedgerKind.CREDIT, row.amount_minor, key)
+        key = f"{CREDIT_NOTE}{row.external_reference}"
+        self._post(state, LedgerKind.CREDIT, row.amount_minor, key)
         self.tally.updated += 1
 
-    def _post(self, account: Account, kind: LedgerKind, amount: int, key: str) -> None:
+    def _post(
+        self, state: _AccountState, kind: LedgerKind, amount: int, key: str
+    ) -> None:
         if not self.write:
+            self.changed[state.reference] = state  # a dry run remembers what it changed
             return
-        post_entry(
-            self.session,
-            account,
-            kind,
-            amount,
-            now=self.now,
-            external_id=_entry_prefix(account) + key,
-            note="Imported from the creditor's file",
-        )
-        account.updated_at = self.now
+        if amount <= 0:
+            raise ValueError(f"a ledger entry of {amount} minor units")
+        self.entries.append(_Entry(state, kind, amount, key))
+        if state.account_id is not None:
+            self.touched.add(state.account_id)
 
     def _account(self, reference: str) -> _AccountState | None:
-        if reference in self.seen:
-            return self.seen[reference]
-        account = self.session.scalar(
-            select(Account).where(
-                Account.creditor_id == self.creditor.id,
-                Account.external_reference == reference,
-            )
-        )
-        if account is None:
-            return None
-        state = self._state_of(account)
-        if not self.write:  # an import that writes finds its changes in the database
-            self.seen[reference] = state
-        return state
-
-    def _state_of(self, account: Account) -> _AccountState:
-        prefix = _entry_prefix(account)
-        entries = self.session.scalars(
-            select(LedgerEntry).where(
-                LedgerEntry.account_id == account.id,
-                LedgerEntry.external_id.startswith(prefix, autoescape=True),
-            )
-        )
-        balance = balance_of(self.session, account.id)
-        state = _AccountState(account, account.currency, None, balance)
-        for entry in entries:
-            _count_entry(state, str(entry.external_id).removeprefix(prefix), entry)
+        state = self.window.get(reference) or self.changed.get(reference)
+        if state is None and reference in self.planned:
+            balance = self.planned.pop(reference)
+            currency = self.planned_currency.pop(reference, self.creditor.currency)
+            state = _AccountState(reference, currency, balance, balance)
+            self.changed[reference] = state
         return state
 
     def _reject(self, row: InvoiceRow, reason: Reason) -> None:
         reference = row.external_reference
         self.tally.rejected.append(RowError(row.rows, None, reason, "", reference))
+
+    def _write_window(self) -> None:
+        """Insert the window's new debtors, accounts and entries; touch changed accounts."""
+        if not self.write:
+            return
+        self.debtors.insert_new()
+        if self.new_accounts:
+            ids = _insert(
+                self.session,
+                Account,
+                [
+                    self._account_values(row, debtor)
+                    for _, row, debtor in self.new_accounts
+                ],
+            )
+            for (state, _, _), account_id in zip(self.new_accounts, ids, strict=True):
+                state.account_id = account_id
+        if self.entries:
+            self.session.execute(
+                insert(LedgerEntry), [self._entry_values(e) for e in self.entries]
+            )
+        if self.touched:
+            self.session.execute(
+                update(Account)
+                .where(Account.id.in_(self.touched))
+                .values(updated_at=self.now)
+                .execution_options(synchronize_session=False)
+            )
+        self.new_accounts, self.entries, self.touched = [], [], set()
+        self.window = {}
+
+    def _account_values(self, row: InvoiceRow, debtor: _DebtorRef) -> dict[str, object]:
+        return {
+            "creditor_id": self.creditor.id,
+            "debtor_id": self.debtors.id_of(debtor),
+            # Left empty like the demo's: the creditor's default sequence then applies,
+            # and keeps applying when the creditor picks another default.
+            "sequence_id": None,
+            "external_reference": row.external_reference,
+            "description": row.description,
+            "original_amount_minor": row.amount_minor,
+            "currency": row.currency,
+            "issued_on": row.issued_on,
+            # No due date in the file: the invoice fell due when it was issued, or now.
+            "due_on": row.due_on or row.issued_on or self.now.date(),
+            "status": AccountStatus.OPEN,
+            "created_at": self.now,
+            "updated_at": self.now,
+        }
+
+    def _entry_values(self, entry: _Entry) -> dict[str, object]:
+        state = entry.state
+        return {
+            "account_id": state.account_id,
+            "kind": entry.kind,
+            "amount_minor": entry.amount_minor,
+            "currency": state.currency,
+            "external_id": _entry_prefix(self.creditor.id, state.reference) + entry.key,
+            "note": ENTRY_NOTE,
+            "occurred_at": self.now,
+            "created_at": self.now,
+        }
 
 
 def _outcome(
@@ -406,16 +533,20 @@ def _outcome(
     return list(Outcome)[moved.index(1)]
 
 
-def _entry_prefix(account: Account) -> str:
-    return f"import:{account.creditor_id}:{account.external_reference}:"
+def _entry_prefix(creditor_id: int, reference: str) -> str:
+    return f"{IMPORT_PREFIX}{creditor_id}:{reference}:"
 
 
-def _count_entry(state: _AccountState, key: str, entry: LedgerEntry) -> None:
+def _count_entry(
+    state: _AccountState, key: str, kind: LedgerKind, amount_minor: int
+) -> None:
     if key.startswith(CREDIT_NOTE):
-        state.credit_notes[key.removeprefix(CREDIT_NOTE)] = entry.amount_minor
+        if state.credit_notes is None:
+            state.credit_notes = {}
+        state.credit_notes[key.removeprefix(CREDIT_NOTE)] = amount_minor
         return
-    signed = entry.amount_minor
-    if entry.kind is LedgerKind.CREDIT:
+    signed = amount_minor
+    if kind is LedgerKind.CREDIT:
         signed = -signed
     if key == OPENING or key.startswith(ADJUSTMENT):
         state.claimed_minor = (state.claimed_minor or 0) + signed
@@ -456,8 +587,27 @@ def _credit_too_large(row: InvoiceRow, invoice: str, left: int) -> Reason:
     )
 
 
+class _NewDebtor:
+    """A debtor this run adds; `id` once its window is written."""
+
+    __slots__ = ("details", "id")
+
+    def __init__(self, details: DebtorDetails) -> None:
+        self.details = details
+        self.id: int | None = None
+
+
+# A row's debtor: an existing one's id, one being added, or PLANNED_DEBTOR in a dry run.
+_DebtorRef = int | _NewDebtor
+
+
 class _Debtors:
-    """Finds a row's debtor by customer number, else by phone and name, or adds one."""
+    """Finds a row's debtor by customer number, else by phone and name, or adds one.
+
+    The window's candidates are looked up together first (`look_up`). A dry run remembers
+    the debtors it would add as compact keys for the whole run; an import that writes
+    keeps its new ones until `write`, after which the database finds them.
+    """
 
     def __init__(
         self, session: Session, creditor: Creditor, now: datetime, *, write: bool
@@ -467,13 +617,54 @@ class _Debtors:
         self.now = now
         self.write = write
         self.created = 0
-        # What identifies the debtors a dry run would add: their customer numbers, and
-        # their phone and name with the customer number (or None) that came with them.
+        self.by_number: dict[str, int] = {}
+        self.by_phone: dict[str, list[tuple[int, str, str | None]]] = {}
+        # A dry run's would-be debtors: their customer numbers, and per phone and name
+        # whether one of them came without a customer number.
         self.planned_numbers: set[str] = set()
-        self.planned_phones: dict[tuple[str, str], set[str | None]] = {}
+        self.planned_phones: dict[str, bool] = {}
+        # The debtors a writing window adds, in order, found by number and by phone.
+        self.new: list[_NewDebtor] = []
+        self.new_numbers: dict[str, _NewDebtor] = {}
+        self.new_phones: dict[str, list[_NewDebtor]] = {}
 
-    def find_or_add(self, details: DebtorDetails) -> int:
-        """The debtor's id; PLANNED_DEBTOR for one a dry run would add."""
+    def look_up(self, candidates: Iterable[DebtorDetails]) -> None:
+        numbers: set[str] = set()
+        phones: set[str] = set()
+        for details in candidates:
+            if details.customer_number is not None:
+                numbers.add(details.customer_number)
+            if details.phone is not None:
+                phones.add(details.phone)
+        self.by_number, self.by_phone = {}, {}
+        if numbers:
+            found = self.session.execute(
+                select(Debtor.customer_number, Debtor.id)
+                .where(
+                    Debtor.creditor_id == self.creditor.id,
+                    Debtor.customer_number.in_(numbers),
+                )
+                .order_by(Debtor.id.desc())
+            )
+            self.by_number = {str(number): int(id_) for number, id_ in found}
+        if phones:
+            found_phones = self.session.execute(
+                select(
+                    Debtor.phone_e164, Debtor.id, Debtor.name, Debtor.customer_number
+                )
+                .where(
+                    Debtor.creditor_id == self.creditor.id,
+                    Debtor.phone_e164.in_(phones),
+                )
+                .order_by(Debtor.id)
+            )
+            for phone, id_, name, number in found_phones:
+                self.by_phone.setdefault(str(phone), []).append(
+                    (int(id_), name, number)
+                )
+
+    def find_or_add(self, details: DebtorDetails) -> _DebtorRef:
+        """The debtor; PLANNED_DEBTOR for one a dry run would add."""
         found = self._by_number(details)
         if found is None:
             found = self._by_phone_and_name(details)
@@ -481,71 +672,115 @@ class _Debtors:
             return found
         self.created += 1
         if self.write:
-            return self._add(details).id
+            return self._add(details)
         self._remember(details)
         return PLANNED_DEBTOR
 
-    def _by_number(self, details: DebtorDetails) -> int | None:
+    def _by_number(self, details: DebtorDetails) -> _DebtorRef | None:
         number = details.customer_number
         if number is None:
             return None
         if number in self.planned_numbers:
             return PLANNED_DEBTOR
-        return self.session.scalar(
-            select(Debtor.id).where(
-                Debtor.creditor_id == self.creditor.id,
-                Debtor.customer_number == number,
-            )
-        )
+        return self.by_number.get(number) or self.new_numbers.get(number)
 
-    def _by_phone_and_name(self, details: DebtorDetails) -> int | None:
+    def _by_phone_and_name(self, details: DebtorDetails) -> _DebtorRef | None:
         """Someone with the same phone and name, unless the customer numbers differ."""
         if details.phone is None:
             return None
         number, name = details.customer_number, details.name.casefold()
-        same_phone = self.session.execute(
-            select(Debtor.id, Debtor.name, Debtor.customer_number)
-            .where(
-                Debtor.creditor_id == self.creditor.id,
-                Debtor.phone_e164 == details.phone,
-            )
-            .order_by(Debtor.id)
-        )
-        for debtor_id, debtor_name, debtor_number in same_phone:
+        for debtor_id, debtor_name, debtor_number in self.by_phone.get(
+            details.phone, ()
+        ):
             if debtor_name.casefold() == name and None in (number, debtor_number):
-                return int(debtor_id)
-        planned = self.planned_phones.get((details.phone, name), set())
-        return (
-            PLANNED_DEBTOR if planned and (number is None or None in planned) else None
-        )
+                return debtor_id
+        for new in self.new_phones.get(details.phone, ()):
+            same_name = new.details.name.casefold() == name
+            if same_name and None in (number, new.details.customer_number):
+                return new
+        planned = self.planned_phones.get(_phone_key(details.phone, name))
+        if planned is not None and (number is None or planned):
+            return PLANNED_DEBTOR
+        return None
 
     def _remember(self, details: DebtorDetails) -> None:
         if details.customer_number is not None:
             self.planned_numbers.add(details.customer_number)
         if details.phone is not None:
-            key = (details.phone, details.name.casefold())
-            self.planned_phones.setdefault(key, set()).add(details.customer_number)
+            key = _phone_key(details.phone, details.name.casefold())
+            without_number = details.customer_number is None
+            self.planned_phones[key] = (
+                self.planned_phones.get(key, False) or without_number
+            )
 
-    def _add(self, details: DebtorDetails) -> Debtor:
-        debtor = Debtor(
-            creditor_id=self.creditor.id,
-            customer_number=details.customer_number,
-            name=details.name,
-            phone_e164=details.phone,
-            email=details.email,
-            language=_language(details.country, self.creditor),
-            timezone=details.timezone or _creditor_timezone(self.creditor),
-            country=details.country,
-            birth_date=details.birth_date,
-            postcode=details.postcode,
-            phone_unusable_reason=(
+    def _add(self, details: DebtorDetails) -> _NewDebtor:
+        new = _NewDebtor(details)
+        self.new.append(new)
+        if details.customer_number is not None:
+            self.new_numbers.setdefault(details.customer_number, new)
+        if details.phone is not None:
+            self.new_phones.setdefault(details.phone, []).append(new)
+        return new
+
+    def id_of(self, debtor: _DebtorRef) -> int:
+        if isinstance(debtor, _NewDebtor):
+            assert debtor.id is not None, "the window's debtors are written first"
+            return debtor.id
+        return debtor
+
+    def insert_new(self) -> None:
+        """Insert the window's new debtors; the next window finds them in the database."""
+        if self.new:
+            ids = _insert(
+                self.session, Debtor, [self._values(n.details) for n in self.new]
+            )
+            for new, debtor_id in zip(self.new, ids, strict=True):
+                new.id = debtor_id
+        self.new, self.new_numbers, self.new_phones = [], {}, {}
+
+    def _values(self, details: DebtorDetails) -> dict[str, object]:
+        return {
+            "creditor_id": self.creditor.id,
+            "customer_number": details.customer_number,
+            "name": details.name,
+            "phone_e164": details.phone,
+            "email": details.email,
+            "language": _language(details.country, self.creditor),
+            "timezone": details.timezone or _creditor_timezone(self.creditor),
+            "country": details.country,
+            "birth_date": details.birth_date,
+            "postcode": details.postcode,
+            "phone_unusable_reason": (
                 "landline" if details.phone_flag is PhoneFlag.LANDLINE else None
             ),
-            created_at=self.now,
-        )
-        self.session.add(debtor)
-        self.session.flush()
-        return debtor
+            "created_at": self.now,
+        }
+
+
+def _phone_key(phone: str, folded_name: str) -> str:
+    return f"{phone}\x1f{folded_name}"
+
+
+def _insert(
+    session: Session, model: type[Debtor] | type[Account], rows: list[dict[str, object]]
+) -> list[int]:
+    """Insert the rows with one executemany; their new ids, in the rows' order.
+
+    PostgreSQL returns the ids in order. SQLite would send a statement per row for that,
+    so there the ids are counted on from the largest: an integer primary key takes the
+    largest plus one, and the import's transaction (BEGIN IMMEDIATE) is the only writer.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, rows))
+    largest = select(func.coalesce(func.max(model.id), 0))
+    before = int(session.scalar(largest) or 0)
+    session.execute(insert(model), rows)
+    after = int(session.scalar(largest) or 0)
+    if after != before + len(rows):
+        name = model.__tablename__
+        raise RuntimeError(f"{name}: ids {before + 1}..{after} for {len(rows)} rows")
+    return list(range(before + 1, after + 1))
 
 
 def _language(country: str, creditor: Creditor) -> Language:

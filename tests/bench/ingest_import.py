@@ -40,7 +40,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 
 from app import migrate
 from app.clock import utcnow
@@ -266,11 +266,13 @@ def _import_run(url: str, csv_path: str, folder: str) -> dict[str, Any]:
     `import` is the time from the creditor's confirmation until the last chunk is in.
     """
     engine = make_engine(url)
+    statements = _StatementCounter(engine)
     sessions = make_sessionmaker(engine)
     store = UploadStore(Path(folder) / f"uploads-{secrets.token_hex(4)}")
     limits = IngestLimits(max_bytes=MAX_BYTES)
     rss_start = _rss_mb()
     timings: dict[str, float] = {}
+    sent: dict[str, int] = {}
 
     started = time.perf_counter()
     with sessions.begin() as session, open(csv_path, "rb") as stream:
@@ -289,6 +291,7 @@ def _import_run(url: str, csv_path: str, folder: str) -> dict[str, Any]:
     timings["upload"] = time.perf_counter() - started
 
     # The dry run: in the request for a small file, else by the worker.
+    statements.count = 0
     started = time.perf_counter()
     with sessions.begin() as session:
         batch = session.get_one(ImportBatch, batch_id)
@@ -301,8 +304,10 @@ def _import_run(url: str, csv_path: str, folder: str) -> dict[str, Any]:
             sessions, store, limits=limits, clock=utcnow, budget_seconds=86_400
         )
     timings["dry_run"] = time.perf_counter() - started
+    sent["dry_run"] = statements.count
 
     # The creditor confirms: a small file is imported at once, a large one by the worker.
+    statements.count = 0
     started = time.perf_counter()
     with sessions.begin() as session:
         batch = session.get_one(ImportBatch, batch_id)
@@ -316,6 +321,7 @@ def _import_run(url: str, csv_path: str, folder: str) -> dict[str, Any]:
             sessions, store, limits=limits, clock=utcnow, budget_seconds=86_400
         ).chunks
     timings["import"] = time.perf_counter() - started
+    sent["import"] = statements.count
 
     with sessions() as session:
         batch = session.get_one(ImportBatch, batch_id)
@@ -335,8 +341,14 @@ def _import_run(url: str, csv_path: str, folder: str) -> dict[str, Any]:
         }
     engine.dispose()
     assert batch.status is ImportStatus.IMPORTED, batch.error
+    items = counts["planned"]["created"] if counts["planned"] else 0
     return {
         "seconds": {k: round(v, 2) for k, v in timings.items()},
+        # Load-independent: SQL statements sent to the database per row of the file.
+        "statements": sent,
+        "statements_per_row": {
+            phase: round(count / max(items, 1), 4) for phase, count in sent.items()
+        },
         "rss_start_mb": rss_start,
         "ru_maxrss_mb": _rss_mb(),
         **counts,
@@ -430,6 +442,7 @@ def _plain_insert_run(url: str, csv_path: str, today: date) -> dict[str, Any]:
                 "created_at": now,
             }
         )
+    statements = _StatementCounter(engine)
     started = time.perf_counter()
     with engine.begin() as connection:
         connection.execute(insert(Debtor), list(debtors.values()))
@@ -441,7 +454,20 @@ def _plain_insert_run(url: str, csv_path: str, today: date) -> dict[str, Any]:
         "seconds": round(seconds, 2),
         "accounts": len(accounts),
         "debtors": len(debtors),
+        "statements": statements.count,
+        "statements_per_row": round(statements.count / max(len(accounts), 1), 4),
     }
+
+
+class _StatementCounter:
+    """Counts the statements an engine sends (an executemany batch counts once)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._sent)
+
+    def _sent(self, *_args: object) -> None:
+        self.count += 1
 
 
 # --- The million-row dry run --------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from app.ingest.importer import (
+    WINDOW,
     ImportPlan,
     PlanChanged,
     apply_import,
@@ -115,6 +116,27 @@ def test_the_dry_run_counts_every_row_and_writes_nothing(
     assert not session.new
     assert not session.dirty
     assert count(session, Account, creditor) == 0
+
+
+def test_rows_are_looked_up_and_written_a_window_at_a_time(
+    session: Session, creditor: Creditor, now: datetime, statements: list[str]
+) -> None:
+    rows = 2 * WINDOW + 7
+    text = DANISH_HEADER + "".join(
+        f"W-{n};K-{n % 700};Kunde {n % 700};+45 2012{n % 700:04d};10,00;01.10.2026\n"
+        for n in range(rows)
+    )
+    planned = plan(session, creditor, now, text)
+    dry_run = len(statements)
+    done = apply_import(session, creditor, items(text), now=now, confirmed=planned)
+    assert (done.created, done.new_debtors) == (rows, 700)
+    assert count(session, Account, creditor) == rows
+    assert count(session, LedgerEntry, creditor) == rows
+    assert count(session, Debtor, creditor) == 700
+    # A few lookups (and inserts) per window of rows, however many rows it holds.
+    windows = 3
+    assert dry_run <= 3 * windows
+    assert len(statements) - dry_run <= 10 * windows
 
 
 def test_apply_creates_debtors_accounts_and_opening_balances(
