@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.models import (
-    Account,
     Debtor,
     Message,
     PaymentPlan,
     PromiseToPay,
     RiskSignal,
 )
+from app.models.enums import AccountStatus as StoredAccountStatus
 from app.models.enums import (
     MessageStatus,
     PlanStatus,
@@ -35,27 +36,89 @@ COUNTED_STATUSES = (
 )
 CAP_LOOKBACK = timedelta(days=8)
 BREATHING_SPACE = "breathing_space"
+# Ids as a list, or as a query that selects them (a large batch is cheaper named by a query).
+Ids = Collection[int] | Select[tuple[int]]
+
+
+class AccountFacts(Protocol):
+    """What the policy reads of an account: a stored Account, or a row the planner read."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def creditor_id(self) -> int: ...
+    @property
+    def debtor_id(self) -> int: ...
+    @property
+    def status(self) -> StoredAccountStatus: ...
+    @property
+    def due_on(self) -> date: ...
+    @property
+    def paused_until(self) -> datetime | None: ...
+    @property
+    def pause_reason(self) -> str | None: ...
+
+
+class DebtorFacts(Protocol):
+    """What the policy reads of a debtor: a stored Debtor, or a row the planner read."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def creditor_id(self) -> int: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+    @property
+    def sms_opted_out_at(self) -> datetime | None: ...
+    @property
+    def email_opted_out_at(self) -> datetime | None: ...
+    @property
+    def cease_contact_at(self) -> datetime | None: ...
+    @property
+    def phone_unusable_reason(self) -> str | None: ...
 
 
 class ContactFacts:
-    """Facts for a batch of accounts, loaded with one query per kind of fact."""
+    """Facts for a batch of accounts, loaded with one query per kind of fact.
+
+    The debtors are loaded too unless the caller already has them (`debtors`). A caller
+    with a large batch may name its accounts and debtors by queries (`account_ids`,
+    `debtor_ids`) rather than have them sent as long lists of ids.
+    """
 
     def __init__(
-        self, session: Session, accounts: Iterable[Account], now: datetime
+        self,
+        session: Session,
+        accounts: Iterable[AccountFacts],
+        now: datetime,
+        *,
+        debtors: Mapping[int, DebtorFacts] | None = None,
+        account_ids: Ids | None = None,
+        debtor_ids: Ids | None = None,
     ) -> None:
         self.accounts = list(accounts)
-        account_ids = [a.id for a in self.accounts]
-        debtor_ids = {a.debtor_id for a in self.accounts}
-        self.debtors = {
-            d.id: d
-            for d in session.scalars(select(Debtor).where(Debtor.id.in_(debtor_ids)))
-        }
+        if account_ids is None:
+            account_ids = [a.id for a in self.accounts]
+        if debtor_ids is None:
+            debtor_ids = {a.debtor_id for a in self.accounts}
+        self.debtors: Mapping[int, DebtorFacts] = (
+            debtors
+            if debtors is not None
+            else {
+                d.id: d
+                for d in session.scalars(
+                    select(Debtor).where(Debtor.id.in_(debtor_ids))
+                )
+            }
+        )
         self.recent = _recent_contacts(session, debtor_ids, now)
         self.risky = _debtors_with_pending_risk(session, debtor_ids)
         self.good_plans = _accounts_with_plan_in_good_standing(session, account_ids)
         self.promises = _pending_promises(session, account_ids)
 
-    def state_for(self, account: Account) -> DebtorContactState:
+    def state_for(self, account: AccountFacts) -> DebtorContactState:
         debtor = self.debtors[account.debtor_id]
         return DebtorContactState(
             time_zone=debtor.timezone,
@@ -79,7 +142,7 @@ class ContactFacts:
         )
 
 
-def _opted_out(debtor: Debtor) -> frozenset[Channel]:
+def _opted_out(debtor: DebtorFacts) -> frozenset[Channel]:
     channels = set()
     if debtor.sms_opted_out_at is not None:
         channels.add(Channel.SMS)
@@ -89,7 +152,7 @@ def _opted_out(debtor: Debtor) -> frozenset[Channel]:
 
 
 def _recent_contacts(
-    session: Session, debtor_ids: set[int], now: datetime
+    session: Session, debtor_ids: Ids, now: datetime
 ) -> dict[int, list[datetime]]:
     rows = session.execute(
         select(Message.debtor_id, Message.sent_at).where(
@@ -106,7 +169,7 @@ def _recent_contacts(
     return recent
 
 
-def _debtors_with_pending_risk(session: Session, debtor_ids: set[int]) -> set[int]:
+def _debtors_with_pending_risk(session: Session, debtor_ids: Ids) -> set[int]:
     return set(
         session.scalars(
             select(RiskSignal.debtor_id).where(
@@ -120,7 +183,7 @@ def _debtors_with_pending_risk(session: Session, debtor_ids: set[int]) -> set[in
 
 
 def _accounts_with_plan_in_good_standing(
-    session: Session, account_ids: list[int]
+    session: Session, account_ids: Ids
 ) -> set[int]:
     """Accounts with an active plan: its own texts handle a failed instalment, and the
     reminders come back only when the plan breaks (the second missed instalment)."""
@@ -134,7 +197,7 @@ def _accounts_with_plan_in_good_standing(
     )
 
 
-def _pending_promises(session: Session, account_ids: list[int]) -> dict[int, date]:
+def _pending_promises(session: Session, account_ids: Ids) -> dict[int, date]:
     rows = session.execute(
         select(PromiseToPay.account_id, PromiseToPay.promised_on).where(
             PromiseToPay.account_id.in_(account_ids),
