@@ -96,6 +96,20 @@ def test_signing_out_invalidates_a_copied_cookie(
     assert thief.get("/debtors").status_code == 302
 
 
+def test_a_staff_cookie_used_from_another_browser_is_refused(
+    app: Flask, client: FlaskClient, agent: User
+) -> None:
+    sign_in(client, agent.email)
+    with client.session_transaction() as signed_in:
+        stolen = dict(signed_in)
+    thief = app.test_client()
+    with thief.session_transaction() as planted:
+        planted.update(stolen)
+    assert thief.get("/debtors").status_code == 200
+    elsewhere = {"User-Agent": "Another browser/1.0"}
+    assert thief.get("/debtors", headers=elsewhere).status_code == 302
+
+
 def test_next_may_only_be_a_local_path(client: FlaskClient, agent: User) -> None:
     token = csrf_token(client)
     data = {

@@ -102,3 +102,14 @@ def test_the_overview_shows_a_new_payment_at_once(
     post_entry(session, account, LedgerKind.PAYMENT, 20_000, now=utcnow())
     session.commit()
     assert "1.000,00" in client.get("/p/").get_data(as_text=True)
+
+
+def test_a_page_within_the_renewal_interval_sets_no_cookie(
+    client: FlaskClient, token: str, clock: Clock
+) -> None:
+    open_and_verify(client, token)
+    clock.now += 1
+    response = client.get("/p/")
+    assert response.status_code == 200
+    # Neither a re-signed session nor the staff sign-in's remember cookie being cleared.
+    assert response.headers.getlist("Set-Cookie") == []
