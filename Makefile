@@ -44,7 +44,7 @@ clean:
 # After changing texts: refresh the catalogs, translate the new entries, commit the .po files.
 messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 
 # Precision, recall and F1 of the complaint-risk detector per category and language.
 eval-risk: $(VENV)/.installed
