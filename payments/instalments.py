@@ -29,7 +29,7 @@ from payments.gateway import (
     PaymentGatewayError,
 )
 from payments.plans import due_after
-from payments.settlement import settle_account
+from payments.settlement import end_plan_if_spent, settle_account
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +361,8 @@ def miss_instalment(
         # Back to the sequence; a dispute or a pause set meanwhile still holds it.
         if account.status is AccountStatus.PLAN:
             account.status, account.updated_at = AccountStatus.OPEN, now
+    else:
+        end_plan_if_spent(session, plan, account, now)
 
 
 def _move_to_end(

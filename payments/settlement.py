@@ -18,6 +18,12 @@ from payments.gateway import SavedMethod
 from payments.methods import remember_method
 
 LIVE_PLAN = (PlanStatus.PROPOSED, PlanStatus.ACTIVE)
+STILL_TO_PAY = {
+    InstalmentStatus.SCHEDULED,
+    InstalmentStatus.PROCESSING,
+    InstalmentStatus.REQUIRES_ACTION,
+    InstalmentStatus.FAILED,
+}
 
 
 def settle_account(session: Session, account: Account, now: datetime) -> None:
@@ -34,7 +40,35 @@ def settle_account(session: Session, account: Account, now: datetime) -> None:
         plan = live_plan(session, account.id)
         if plan is not None and plan.status is PlanStatus.ACTIVE:
             account.status = AccountStatus.PLAN
+    if balance > 0:
+        plan = live_plan(session, account.id)
+        if plan is not None:
+            end_plan_if_spent(session, plan, account, now)
     account.updated_at = now
+
+
+def end_plan_if_spent(
+    session: Session, plan: PaymentPlan, account: Account, now: datetime
+) -> None:
+    """End an active plan with nothing left to pay while money is still owed.
+
+    A refunded or charged-back instalment, or a last instalment missed once, leaves such a plan:
+    kept active it would hold the reminders back for good. It ends (broken if the debtor missed
+    an instalment) and the account goes back to its sequence, where the debtor may choose again.
+    """
+    if plan.status is not PlanStatus.ACTIVE:
+        return
+    session.flush()
+    statuses = set(
+        session.scalars(select(Instalment.status).where(Instalment.plan_id == plan.id))
+    )
+    if statuses & STILL_TO_PAY:
+        return
+    missed = InstalmentStatus.MISSED in statuses
+    plan.status = PlanStatus.BROKEN if missed else PlanStatus.COMPLETED
+    plan.ended_at = now
+    if account.status is AccountStatus.PLAN:
+        account.status, account.updated_at = AccountStatus.OPEN, now
 
 
 def _paid(session: Session, account: Account, now: datetime) -> None:

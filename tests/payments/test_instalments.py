@@ -43,7 +43,12 @@ from payments.instalments import (
     mark_overdue_missed,
 )
 from payments.overview import accounts_for
-from payments.settlement import activate_plan, mark_instalment_paid, save_plan_method
+from payments.settlement import (
+    activate_plan,
+    mark_instalment_paid,
+    save_plan_method,
+    settle_account,
+)
 from reminders.state import ContactFacts
 from tests.factories import make_account, make_creditor, make_debtor
 
@@ -292,6 +297,52 @@ def test_the_last_instalment_paid_completes_the_plan(
     assert plan.status is PlanStatus.COMPLETED
     assert account.status is AccountStatus.PAID
     assert balance_of(session, account.id) == 0
+
+
+def test_a_plan_spent_while_money_is_owed_ends_and_the_sequence_resumes(
+    session: Session, account: Account, plan: PaymentPlan, now: datetime
+) -> None:
+    gateway = FakeGateway()
+    first, *rest = plan.instalments
+    charge(session, gateway, first.due_on)
+    confirm(session, gateway.charges[-1], str(first.payment_intent_id), now.date())
+    # The first instalment is refunded: the rest of the plan no longer covers the balance.
+    post_entry(session, account, LedgerKind.REFUND, first.amount_minor, now=now)
+    settle_account(session, account, now)
+    assert (plan.status, account.status) == (PlanStatus.ACTIVE, AccountStatus.PLAN)
+    for instalment in rest:
+        charge(session, gateway, instalment.due_on)
+        confirm(
+            session,
+            gateway.charges[-1],
+            str(instalment.payment_intent_id),
+            instalment.due_on,
+        )
+    assert balance_of(session, account.id) == first.amount_minor
+    assert plan.status is PlanStatus.COMPLETED
+    assert account.status is AccountStatus.OPEN
+    state = ContactFacts(session, [account], at(rest[-1].due_on)).state_for(account)
+    assert not state.plan_in_good_standing
+
+
+def test_a_last_instalment_missed_once_ends_the_plan_instead_of_silencing_it(
+    session: Session, account: Account, plan: PaymentPlan, now: datetime
+) -> None:
+    gateway = FakeGateway()
+    *paid, last = plan.instalments
+    for instalment in paid:
+        charge(session, gateway, instalment.due_on)
+        confirm(
+            session,
+            gateway.charges[-1],
+            str(instalment.payment_intent_id),
+            instalment.due_on,
+        )
+    gateway.otherwise = DECLINED
+    missed_on = decline_until_missed(session, gateway, last)
+    assert last.status is InstalmentStatus.MISSED
+    assert (plan.status, plan.ended_at) == (PlanStatus.BROKEN, at(missed_on))
+    assert account.status is AccountStatus.OPEN
 
 
 def test_a_plan_of_an_account_paid_in_full_is_not_charged(
