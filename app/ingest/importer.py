@@ -25,9 +25,11 @@ import csv
 import enum
 import io
 import itertools
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -57,6 +59,7 @@ COUNTRY_LANGUAGES = {
 }
 PLANNED_DEBTOR = -1  # the id a dry run gives a debtor it would add
 WINDOW = 500  # items whose accounts and debtors are looked up (and written) together
+SCRATCH_PARAMETERS = 500  # values per IN (...) on the dry run's scratch file
 # Ledger entries of an import: import:<creditor id>:<invoice number>:<one of these>.
 OPENING = "opening"
 ADJUSTMENT = "adjustment:"
@@ -270,15 +273,16 @@ class _Import:
         self.now = now
         self.write = write
         self.tally = _Tally()
-        self.debtors = _Debtors(session, creditor, now, write=write)
+        self.scratch = None if write else _Scratch()
+        self.debtors = _Debtors(session, creditor, now, self.scratch)
         # The accounts met in this window, by invoice number (looked up, or added when
         # writing); the database has them once the window is written.
         self.window: dict[str, _AccountState] = {}
-        # A dry run's accounts across windows: those it would add and not yet change
-        # (invoice number -> balance, and the currency when not the creditor's), and
-        # those it would change.
-        self.planned: dict[str, int] = {}
-        self.planned_currency: dict[str, str] = {}
+        # A dry run's accounts it would add and not (yet) change: invoice number ->
+        # balance and currency, for this window (the scratch file has the rest); and
+        # those it would change, for the whole run (few: repeats and credit notes).
+        self.planned: dict[str, tuple[int, str]] = {}
+        self.fresh: list[tuple[str, int, str]] = []
         self.changed: dict[str, _AccountState] = {}
         # What a writing window adds.
         self.new_accounts: list[tuple[_AccountState, InvoiceRow, _DebtorRef]] = []
@@ -288,7 +292,15 @@ class _Import:
     def run(
         self, items: Iterable[ImportItem], observe: Observer | None = None
     ) -> ImportPlan:
-        iterator = iter(items)
+        try:
+            return self._run(iter(items), observe)
+        finally:
+            if self.scratch is not None:
+                self.scratch.close()
+
+    def _run(
+        self, iterator: Iterator[ImportItem], observe: Observer | None
+    ) -> ImportPlan:
         while window := list(itertools.islice(iterator, WINDOW)):
             self._look_up(window)
             for item in window:
@@ -313,7 +325,10 @@ class _Import:
                 references.add(item.external_reference)
             elif item.credited_reference:
                 references.add(item.credited_reference)
-        references.difference_update(self.changed, self.planned)
+        references.difference_update(self.changed)
+        if self.scratch is not None:
+            self.planned = self.scratch.accounts(references)
+            references.difference_update(self.planned)
         self.window = self._existing(references)
         self.debtors.look_up(
             item.debtor
@@ -411,9 +426,8 @@ class _Import:
             self.new_accounts.append((state, row, debtor))
             self._post(state, LedgerKind.CHARGE, balance, OPENING)
         else:
-            self.planned[row.external_reference] = balance
-            if row.currency != self.creditor.currency:
-                self.planned_currency[row.external_reference] = row.currency
+            self.planned[row.external_reference] = (balance, row.currency)
+            self.fresh.append((row.external_reference, balance, row.currency))
         self.tally.created += 1
         self.tally.flagged.extend(
             RowError(row.rows, w.field, w.reason, w.raw_value, row.external_reference)
@@ -452,8 +466,7 @@ class _Import:
     def _account(self, reference: str) -> _AccountState | None:
         state = self.window.get(reference) or self.changed.get(reference)
         if state is None and reference in self.planned:
-            balance = self.planned.pop(reference)
-            currency = self.planned_currency.pop(reference, self.creditor.currency)
+            balance, currency = self.planned.pop(reference)
             state = _AccountState(reference, currency, balance, balance)
             self.changed[reference] = state
         return state
@@ -463,8 +476,14 @@ class _Import:
         self.tally.rejected.append(RowError(row.rows, None, reason, "", reference))
 
     def _write_window(self) -> None:
-        """Insert the window's new debtors, accounts and entries; touch changed accounts."""
-        if not self.write:
+        """Insert the window's new debtors, accounts and entries; touch changed accounts.
+
+        A dry run instead puts what it would add into its scratch file.
+        """
+        if self.scratch is not None:
+            self.scratch.add_accounts(self.fresh)
+            self.debtors.keep_planned()
+            self.planned, self.fresh = {}, []
             return
         self.debtors.insert_new()
         if self.new_accounts:
@@ -587,6 +606,67 @@ def _credit_too_large(row: InvoiceRow, invoice: str, left: int) -> Reason:
     )
 
 
+class _Scratch:
+    """What a dry run would add, kept in a private temporary SQLite file, not in memory.
+
+    A million-row file would otherwise hold millions of keys (invoice numbers with their
+    balances, customer numbers, phones with names); here each window looks up only its
+    own. SQLite deletes the file when the connection closes.
+    """
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect("")  # "": a private on-disk database
+        self.db.executescript(
+            """
+            CREATE TABLE accounts (
+                reference TEXT PRIMARY KEY, balance INTEGER NOT NULL, currency TEXT NOT NULL
+            ) WITHOUT ROWID;
+            CREATE TABLE numbers (number TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE phones (
+                key TEXT PRIMARY KEY, without_number INTEGER NOT NULL
+            ) WITHOUT ROWID;
+            """
+        )
+
+    def accounts(self, references: Iterable[str]) -> dict[str, tuple[int, str]]:
+        sql = "SELECT reference, balance, currency FROM accounts WHERE reference IN"
+        return {
+            reference: (balance, currency)
+            for reference, balance, currency in self._select(sql, references)
+        }
+
+    def numbers(self, numbers: Iterable[str]) -> set[str]:
+        sql = "SELECT number FROM numbers WHERE number IN"
+        return {number for (number,) in self._select(sql, numbers)}
+
+    def phones(self, keys: Iterable[str]) -> dict[str, bool]:
+        sql = "SELECT key, without_number FROM phones WHERE key IN"
+        return {key: bool(without) for key, without in self._select(sql, keys)}
+
+    def add_accounts(self, accounts: list[tuple[str, int, str]]) -> None:
+        self.db.executemany("INSERT INTO accounts VALUES (?, ?, ?)", accounts)
+
+    def add_debtors(self, numbers: list[str], phones: dict[str, bool]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO numbers VALUES (?)", [(n,) for n in numbers]
+        )
+        self.db.executemany(
+            "INSERT INTO phones VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "without_number = max(without_number, excluded.without_number)",
+            list(phones.items()),
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _select(self, sql: str, values: Iterable[str]) -> Iterator[tuple[Any, ...]]:
+        wanted = list(values)
+        for start in range(0, len(wanted), SCRATCH_PARAMETERS):
+            part = wanted[start : start + SCRATCH_PARAMETERS]
+            marks = ", ".join("?" * len(part))
+            yield from self.db.execute(f"{sql} ({marks})", part)
+
+
 class _NewDebtor:
     """A debtor this run adds; `id` once its window is written."""
 
@@ -610,19 +690,26 @@ class _Debtors:
     """
 
     def __init__(
-        self, session: Session, creditor: Creditor, now: datetime, *, write: bool
+        self,
+        session: Session,
+        creditor: Creditor,
+        now: datetime,
+        scratch: _Scratch | None,
     ) -> None:
         self.session = session
         self.creditor = creditor
         self.now = now
-        self.write = write
+        self.scratch = scratch  # a dry run's; None when writing
         self.created = 0
         self.by_number: dict[str, int] = {}
         self.by_phone: dict[str, list[tuple[int, str, str | None]]] = {}
-        # A dry run's would-be debtors: their customer numbers, and per phone and name
-        # whether one of them came without a customer number.
+        # A dry run's would-be debtors met in this window (the scratch file has the
+        # rest): their customer numbers, and per phone and name whether one of them came
+        # without a customer number; and those it added in this window.
         self.planned_numbers: set[str] = set()
         self.planned_phones: dict[str, bool] = {}
+        self.fresh_numbers: list[str] = []
+        self.fresh_phones: dict[str, bool] = {}
         # The debtors a writing window adds, in order, found by number and by phone.
         self.new: list[_NewDebtor] = []
         self.new_numbers: dict[str, _NewDebtor] = {}
@@ -631,11 +718,16 @@ class _Debtors:
     def look_up(self, candidates: Iterable[DebtorDetails]) -> None:
         numbers: set[str] = set()
         phones: set[str] = set()
+        phone_keys: set[str] = set()
         for details in candidates:
             if details.customer_number is not None:
                 numbers.add(details.customer_number)
             if details.phone is not None:
                 phones.add(details.phone)
+                phone_keys.add(_phone_key(details.phone, details.name.casefold()))
+        if self.scratch is not None:
+            self.planned_numbers = self.scratch.numbers(numbers)
+            self.planned_phones = self.scratch.phones(phone_keys)
         self.by_number, self.by_phone = {}, {}
         if numbers:
             found = self.session.execute(
@@ -671,7 +763,7 @@ class _Debtors:
         if found is not None:
             return found
         self.created += 1
-        if self.write:
+        if self.scratch is None:
             return self._add(details)
         self._remember(details)
         return PLANNED_DEBTOR
@@ -706,12 +798,21 @@ class _Debtors:
     def _remember(self, details: DebtorDetails) -> None:
         if details.customer_number is not None:
             self.planned_numbers.add(details.customer_number)
+            self.fresh_numbers.append(details.customer_number)
         if details.phone is not None:
             key = _phone_key(details.phone, details.name.casefold())
             without_number = details.customer_number is None
             self.planned_phones[key] = (
                 self.planned_phones.get(key, False) or without_number
             )
+            self.fresh_phones[key] = self.planned_phones[key]
+
+    def keep_planned(self) -> None:
+        """A dry run's window is done: what it would add goes to the scratch file."""
+        assert self.scratch is not None, "only a dry run plans debtors"
+        self.scratch.add_debtors(self.fresh_numbers, self.fresh_phones)
+        self.planned_numbers, self.planned_phones = set(), {}
+        self.fresh_numbers, self.fresh_phones = [], {}
 
     def _add(self, details: DebtorDetails) -> _NewDebtor:
         new = _NewDebtor(details)
