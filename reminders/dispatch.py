@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,28 +98,46 @@ def dispatch_due(
     link_for: LinkFor,
     limit: int = 200,
     email_sender: EmailSender | None = None,
+    send_threads: int = 1,
 ) -> DispatchResult:
-    """Claim due messages in one transaction, then check, send and record each."""
+    """Claim due messages, check and write them, send them, record the answers.
+
+    Four short transactions per claim, whatever its size; the provider is called between
+    the second and the third, by up to `send_threads` threads at once (sending is waiting
+    on the network). Each claimed message moves queued -> sending -> its outcome once.
+    """
     with sessions.begin() as session:
         ids = claim_due(session, now=now, limit=limit)
     result = DispatchResult(claimed=len(ids))
-    for message_id in ids:
-        with sessions.begin() as session:
-            ready = prepare_one(
-                session,
-                message_id,
-                now=now,
-                rules_for=rules_for,
-                link_for=link_for,
-                result=result,
-                email_sender=email_sender,
+    if not ids:
+        return result
+    with sessions.begin() as session:
+        ready = prepare_claimed(
+            session,
+            ids,
+            now=now,
+            rules_for=rules_for,
+            link_for=link_for,
+            result=result,
+            email_sender=email_sender,
+        )
+    outcomes = _send_all(sender, [r.sms for r in ready], send_threads)
+    with sessions.begin() as session:
+        claimed = _by_id(session, Message, {one.message_id for one in ready})
+        for one, outcome in zip(ready, outcomes, strict=True):
+            record_outcome(
+                session, claimed[one.message_id], outcome, now=now, result=result
             )
-        if ready is None:
-            continue
-        outcome = call_provider(sender, ready.sms)
-        with sessions.begin() as session:
-            record_outcome(session, ready, outcome, now=now, result=result)
     return result
+
+
+def _send_all(
+    sender: SmsSender, texts: list[OutgoingSms], threads: int
+) -> list[SentSms | SmsSendError]:
+    if threads <= 1 or len(texts) <= 1:
+        return [call_provider(sender, sms) for sms in texts]
+    with ThreadPoolExecutor(max_workers=min(threads, len(texts))) as pool:
+        return list(pool.map(partial(call_provider, sender), texts))
 
 
 def deliver_one(
@@ -131,18 +152,20 @@ def deliver_one(
     email_sender: EmailSender | None = None,
 ) -> None:
     """Check, send and record one claimed message within the caller's transaction."""
-    ready = prepare_one(
+    for ready in prepare_claimed(
         session,
-        message_id,
+        [message_id],
         now=now,
         rules_for=rules_for,
         link_for=link_for,
         result=result,
         email_sender=email_sender,
-    )
-    if ready is not None:
-        outcome = call_provider(sender, ready.sms)
-        record_outcome(session, ready, outcome, now=now, result=result)
+    ):
+        message = session.get(Message, ready.message_id)
+        assert message is not None
+        record_outcome(
+            session, message, call_provider(sender, ready.sms), now=now, result=result
+        )
 
 
 @dataclass(frozen=True)
@@ -153,57 +176,96 @@ class ReadySms:
     sms: OutgoingSms
 
 
-def prepare_one(
+def prepare_claimed(
     session: Session,
-    message_id: int,
+    message_ids: list[int],
     *,
     now: datetime,
     rules_for: RulesFor,
     link_for: LinkFor,
     result: DispatchResult,
     email_sender: EmailSender | None = None,
-) -> ReadySms | None:
-    """Re-check the policy for one claimed message; put it back, suppress it, send it by
-    e-mail, or write its SMS body and return it for the provider."""
-    message = session.get(Message, message_id)
-    if message is None or message.status is not MessageStatus.SENDING:
-        return None
-    debtor = session.get(Debtor, message.debtor_id)
-    account = session.get(Account, message.account_id) if message.account_id else None
-    assert debtor is not None
-    decision = (
-        _reminder_decision(session, message, account, debtor, rules_for, now)
-        if account is not None
-        else _text_decision(message, debtor, rules_for, now)
-    )
-    if not _allowed_now(session, message, decision, now, result):
-        return None
-    if message.channel is Channel.EMAIL:
-        _send_email(
-            session,
-            email_sender,
-            message,
-            account,
-            debtor,
-            now=now,
-            link_for=link_for,
-            result=result,
+) -> list[ReadySms]:
+    """Re-check the policy for claimed messages, in claim order: put each back, suppress
+    it, send it by e-mail, or write its SMS body and return it for the provider.
+
+    The facts are read once for all of them; a text allowed here counts against its
+    debtor's caps for the rest of the claim, as if already sent.
+    """
+    by_id = {
+        m.id: m
+        for m in session.scalars(
+            select(Message).where(
+                Message.id.in_(message_ids), Message.status == MessageStatus.SENDING
+            )
         )
-        return None
-    return _write_sms(session, message, account, debtor, now=now, link_for=link_for)
+    }
+    messages = [by_id[i] for i in message_ids if i in by_id]
+    debtors = _by_id(session, Debtor, {m.debtor_id for m in messages})
+    accounts = _by_id(
+        session, Account, {m.account_id for m in messages if m.account_id is not None}
+    )
+    facts = ContactFacts(session, accounts.values(), now, debtors=debtors)
+    creditors = _by_id(session, Creditor, {d.creditor_id for d in debtors.values()})
+    ready: list[ReadySms] = []
+    for message in messages:
+        debtor = debtors[message.debtor_id]
+        account = accounts.get(message.account_id) if message.account_id else None
+        decision = (
+            _reminder_decision(message, account, debtor, facts, rules_for, now)
+            if account is not None
+            else _text_decision(message, debtor, rules_for, now)
+        )
+        if not _allowed_now(session, message, decision, now, result):
+            continue
+        facts.count_contact(debtor.id, now)
+        if message.channel is Channel.EMAIL:
+            _send_email(
+                session,
+                email_sender,
+                message,
+                account,
+                debtor,
+                creditors[debtor.creditor_id],
+                now=now,
+                link_for=link_for,
+                result=result,
+            )
+        else:
+            ready.append(
+                _write_sms(
+                    session,
+                    message,
+                    account,
+                    debtor,
+                    creditors[debtor.creditor_id],
+                    now=now,
+                    link_for=link_for,
+                )
+            )
+    return ready
+
+
+_Model = TypeVar("_Model", Account, Creditor, Debtor, Message)
+
+
+def _by_id(session: Session, model: type[_Model], ids: set[int]) -> dict[int, _Model]:
+    return {
+        row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))
+    }
 
 
 def _reminder_decision(
-    session: Session,
     message: Message,
     account: Account,
     debtor: Debtor,
+    facts: ContactFacts,
     rules_for: RulesFor,
     now: datetime,
 ) -> Decision:
     """The debtor may have paid, opted out or disputed since the message was planned."""
     return decide_contact(
-        ContactFacts(session, [account], now).state_for(account),
+        facts.state_for(account),
         ProposedContact(PolicyChannel(message.channel.value), ContactKind.REMINDER),
         rules_for(account, debtor),
         now,
@@ -287,12 +349,11 @@ def _write_sms(
     message: Message,
     account: Account | None,
     debtor: Debtor,
+    creditor: Creditor,
     *,
     now: datetime,
     link_for: LinkFor,
 ) -> ReadySms:
-    creditor = session.get(Creditor, debtor.creditor_id)
-    assert creditor is not None
     body = message.body or render_step_text(
         session,
         message.step_id,
@@ -321,15 +382,13 @@ def call_provider(sender: SmsSender, sms: OutgoingSms) -> SentSms | SmsSendError
 
 def record_outcome(
     session: Session,
-    ready: ReadySms,
+    message: Message,
     outcome: SentSms | SmsSendError,
     *,
     now: datetime,
     result: DispatchResult,
 ) -> None:
     """Record what the provider said about a text it was handed."""
-    message = session.get(Message, ready.message_id)
-    assert message is not None
     if isinstance(outcome, SmsSendError):
         debtor = session.get(Debtor, message.debtor_id)
         assert debtor is not None
@@ -352,13 +411,12 @@ def _send_email(
     message: Message,
     account: Account | None,
     debtor: Debtor,
+    creditor: Creditor,
     *,
     now: datetime,
     link_for: LinkFor,
     result: DispatchResult,
 ) -> None:
-    creditor = session.get(Creditor, debtor.creditor_id)
-    assert creditor is not None
     text = message.body or render_step_text(
         session,
         message.step_id,

@@ -118,6 +118,10 @@ class ContactFacts:
         self.good_plans = _accounts_with_plan_in_good_standing(session, account_ids)
         self.promises = _pending_promises(session, account_ids)
 
+    def count_contact(self, debtor_id: int, at: datetime) -> None:
+        """A contact made since the facts were read: it counts against the caps too."""
+        self.recent.setdefault(debtor_id, []).append(at)
+
     def state_for(self, account: AccountFacts) -> DebtorContactState:
         debtor = self.debtors[account.debtor_id]
         return DebtorContactState(

@@ -8,8 +8,12 @@ this morning, the creditor's default sequence) in a scratch database, then measu
 - dispatch (`dispatch_due` in a loop) with a zero-latency fake sender, next to one plain
   `UPDATE messages SET status = 'sent' ...` of the same rows;
 - dispatch with a fake sender taking 50 ms per call, by 1 and by 4 spawned worker
-  processes (each looping `dispatch_due` until nothing is left), at the tick's claim size
-  and at a smaller one.
+  processes (each looping `dispatch_due` until nothing is left, sending with the worker's
+  thread pool, and for comparison without), at the tick's claim size and at a smaller one.
+
+The machine may be shared, so next to the rates it reports figures load does not change:
+SQL statements (and rows sent to the server) per planned account and per sent message,
+and with --profile the functions that take the most time.
 
 Aims (issue 3): the planner at least a third of the plain-SQL rate; with the 50 ms sender,
 4 workers at least 3.5 times one. Figures, not pass/fail.
@@ -33,7 +37,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,7 +47,7 @@ from app.models import Creditor, Message
 from app.models.enums import Language, MessageStatus, VerificationFactor
 from app.providers import rules_for
 from reminders.dispatch import DispatchResult, dispatch_due
-from reminders.jobs import DISPATCH_BATCH
+from reminders.jobs import DISPATCH_BATCH, DISPATCH_THREADS
 from reminders.planner import plan_due_steps
 from reminders.sequences import ensure_default_sequence
 from reminders.sms import OutgoingSms, SentSms
@@ -74,6 +78,12 @@ def main() -> None:
     parser.add_argument("--slow-messages", type=int, default=400)
     parser.add_argument("--slow-ms", type=float, default=50.0)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--send-threads",
+        type=int,
+        default=DISPATCH_THREADS,
+        help="sending threads per worker (the worker's own setting by default)",
+    )
     parser.add_argument(
         "--small-claim",
         type=int,
@@ -116,6 +126,25 @@ def main() -> None:
 
 
 # --- Database -----------------------------------------------------------------------------
+
+
+class StatementCount:
+    """SQL statements the engine executes (an executemany is one, its rows counted apart)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements = self.rows = 0
+        event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, *args: Any) -> None:
+        parameters, executemany = args[3], args[5]
+        self.statements += 1
+        self.rows += len(parameters) if executemany else 1
+
+    def take(self) -> tuple[int, int]:
+        """The counts since the last take."""
+        counted = (self.statements, self.rows)
+        self.statements = self.rows = 0
+        return counted
 
 
 def _seed(engine: Engine, sessions: sessionmaker[Session], count: int) -> int:
@@ -253,6 +282,7 @@ def _bench_planner(
     _analyze(engine)
 
     profiler = cProfile.Profile() if profile else None
+    counter = StatementCount(engine)
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -261,6 +291,7 @@ def _bench_planner(
     if profiler:
         profiler.disable()
     planner_seconds = time.perf_counter() - started
+    statements, rows = counter.take()
     same = _message_shape(engine) == expected
     _analyze(engine)
     figures = {
@@ -277,6 +308,9 @@ def _bench_planner(
         "suppressed": result.suppressed,
         "superseded": result.superseded,
         "same_rows_as_plain_sql": same,
+        "statements": statements,
+        "statements_per_account": round(statements / accounts, 4),
+        "statement_rows_per_account": round(rows / accounts, 4),
     }
     if profiler:
         figures["profile"] = _hotspots(profiler, "reminders_planner")
@@ -351,6 +385,7 @@ def _bench_dispatch(
     sender = FakeSender()
     total = DispatchResult()
     profiler = cProfile.Profile() if profile else None
+    counter = StatementCount(engine)
     started = time.perf_counter()
     if profiler:
         profiler.enable()
@@ -371,6 +406,7 @@ def _bench_dispatch(
     if profiler:
         profiler.disable()
     dispatch_seconds = time.perf_counter() - started
+    statements, rows = counter.take()
     with engine.connect() as connection:
         sent_ids = set(
             connection.scalars(
@@ -388,6 +424,8 @@ def _bench_dispatch(
         "deferred": total.deferred,
         "suppressed": total.suppressed,
         "same_rows_as_plain_sql": sent_ids == set(ids),
+        "statements_per_sent": round(statements / max(total.sent, 1), 2),
+        "statement_rows_per_sent": round(rows / max(total.sent, 1), 2),
     }
     if profiler:
         figures["profile"] = _hotspots(profiler, "reminders_dispatch")
@@ -425,19 +463,20 @@ def _bench_slow_sender(engine: Engine, url: str, args: argparse.Namespace) -> An
         "messages": args.slow_messages,
         "ideal_one_worker_per_s": round(1 / delay, 1),
     }
-    for claim in dict.fromkeys((TICK_CLAIM, args.small_claim)):
-        runs = {}
-        for workers in dict.fromkeys((1, args.workers)):
-            _release(engine, args.slow_messages)
-            runs[workers] = _run_workers(url, workers, delay, claim)
-        one, many = runs[1], runs[args.workers]
-        figures[f"claim_{claim}"] = {
-            "one_worker_per_s": round(one["per_s"], 1),
-            f"{args.workers}_workers_per_s": round(many["per_s"], 1),
-            "speed_up": round(many["per_s"] / one["per_s"], 2),
-            "aim_speed_up": 3.5,
-            "sent_by_each_worker": many["sent_by_worker"],
-        }
+    for threads in dict.fromkeys((args.send_threads, 1)):
+        for claim in dict.fromkeys((TICK_CLAIM, args.small_claim)):
+            runs = {}
+            for workers in dict.fromkeys((1, args.workers)):
+                _release(engine, args.slow_messages)
+                runs[workers] = _run_workers(url, workers, delay, claim, threads)
+            one, many = runs[1], runs[args.workers]
+            figures[f"threads_{threads}_claim_{claim}"] = {
+                "one_worker_per_s": round(one["per_s"], 1),
+                f"{args.workers}_workers_per_s": round(many["per_s"], 1),
+                "speed_up": round(many["per_s"] / one["per_s"], 2),
+                "aim_speed_up": 3.5,
+                "sent_by_each_worker": many["sent_by_worker"],
+            }
     return figures
 
 
@@ -457,13 +496,15 @@ def _release(engine: Engine, count: int) -> None:
         raise SystemExit(f"only {released} queued messages left; seed more accounts")
 
 
-def _run_workers(url: str, workers: int, delay: float, claim: int) -> dict[str, Any]:
+def _run_workers(
+    url: str, workers: int, delay: float, claim: int, threads: int
+) -> dict[str, Any]:
     """Spawned processes start together once connected; the time is until the last ends."""
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(workers + 1)
     results = context.Queue()
     processes = [
-        context.Process(target=_work, args=(url, delay, claim, ready, results))
+        context.Process(target=_work, args=(url, delay, claim, threads, ready, results))
         for _ in range(workers)
     ]
     for process in processes:
@@ -481,7 +522,7 @@ def _run_workers(url: str, workers: int, delay: float, claim: int) -> dict[str, 
 
 
 def _work(
-    url: str, delay: float, claim: int, ready: Any, results: Any
+    url: str, delay: float, claim: int, threads: int, ready: Any, results: Any
 ) -> None:  # pragma: no cover - runs in a spawned process
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -498,6 +539,7 @@ def _work(
             rules_for=rules_for,
             link_for=link_for,
             limit=claim,
+            send_threads=threads,
         )
         if _handled(result) == 0:
             break

@@ -62,7 +62,13 @@ def _work(url: str, out: str, delay: float) -> None:
     idle = 0
     while idle < 2:
         result = dispatch_due(
-            sessions, sender, now=NOW, rules_for=_rules, link_for=str, limit=50
+            sessions,
+            sender,
+            now=NOW,
+            rules_for=_rules,
+            link_for=str,
+            limit=50,
+            send_threads=4,
         )
         idle = idle + 1 if result.sent == 0 else 0
     engine.dispose()

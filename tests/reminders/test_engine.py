@@ -416,8 +416,12 @@ def test_error_21610_marks_the_debtor_opted_out(
     assert session.get(Debtor, account.debtor_id).sms_opted_out_at == MORNING
 
 
+@pytest.mark.parametrize("send_threads", [1, 4])
 def test_a_batch_of_texts_never_mixes_up_debtors(
-    session: Session, session_factory: sessionmaker[Session], creditor: Creditor
+    session: Session,
+    session_factory: sessionmaker[Session],
+    creditor: Creditor,
+    send_threads: int,
 ) -> None:
     names = [f"Person{i:03d} Jensen" for i in range(120)]
     for name in names:
@@ -432,6 +436,7 @@ def test_a_batch_of_texts_never_mixes_up_debtors(
         rules_for=rules_for,
         link_for=link_for,
         limit=500,
+        send_threads=send_threads,
     )
     debtors = {d.phone_e164: d for d in session.scalars(select(Debtor))}
     assert len(sender.sent) == len(names)
@@ -442,3 +447,9 @@ def test_a_batch_of_texts_never_mixes_up_debtors(
         assert sum(n.split()[0] in sms.body for n in names) == 1
         tokens.add(sms.body.rsplit("/p/", 1)[1])
     assert len(tokens) == len(names)
+    session.expire_all()
+    stored = session.scalars(select(Message)).all()
+    assert {m.status for m in stored} == {MessageStatus.SENT}
+    assert len({m.provider_message_id for m in stored}) == len(names)
+    for message in stored:
+        assert debtors[message.to_address].first_name in (message.body or "")
