@@ -29,9 +29,9 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
@@ -499,7 +499,8 @@ class _Import:
                 state.account_id = account_id
         if self.entries:
             self.session.execute(
-                insert(LedgerEntry), [self._entry_values(e) for e in self.entries]
+                insert(cast(Table, LedgerEntry.__table__)),
+                [self._entry_values(e) for e in self.entries],
             )
         if self.touched:
             self.session.execute(
@@ -871,12 +872,13 @@ def _insert(
     so there the ids are counted on from the largest: an integer primary key takes the
     largest plus one, and the import's transaction (BEGIN IMMEDIATE) is the only writer.
     """
+    table = cast(Table, model.__table__)  # Core: none of the ORM's per-row bookkeeping
     if session.get_bind().dialect.name != "sqlite":
-        statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         return list(session.scalars(statement, rows))
-    largest = select(func.coalesce(func.max(model.id), 0))
+    largest = select(func.coalesce(func.max(table.c.id), 0))
     before = int(session.scalar(largest) or 0)
-    session.execute(insert(model), rows)
+    session.execute(insert(table), rows)
     after = int(session.scalar(largest) or 0)
     if after != before + len(rows):
         name = model.__tablename__
