@@ -346,6 +346,7 @@ def _attach_problems(form: object, problems: batches.MappingProblems) -> None:
 def _failed(batch: ImportBatch, exc: FileRejected) -> ResponseReturnValue:
     batches.mark_failed(batch, exc.message, now=utcnow())
     get_session().commit()
+    batches.release_files(upload_store(current_app), batch)
     return redirect(url_for(".show", batch_id=batch.id))
 
 
