@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.clock import utcnow
 from app.demo import DEMO_PASSWORD
+from app.ingest.batches import work_batches
 from app.scheduler import ingest_tick
+from app.web.db import get_sessionmaker
+from app.web.uploads.wiring import ingest_limits, upload_store
 from tests.browser.a11y import assert_accessible
 from tests.browser.conftest import LiveServer, screenshot
 from tests.ingest.test_samples import SAMPLES
@@ -136,3 +140,50 @@ def test_an_unknown_layout_gets_the_column_choices(
     phone.get_by_role("button", name="Check the file").click()
     expect(phone.get_by_role("heading", name="Check before you import")).to_be_visible()
     expect(phone.locator(".counts")).to_contain_text("1 new account")
+
+
+def test_a_running_import_is_stopped_from_its_progress_page(
+    phone: Page,
+    live_server: LiveServer,
+    uploads: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    app = live_server.app
+    monkeypatch.setitem(app.config, "UPLOAD_BACKGROUND_ROWS", 50)
+    monkeypatch.setitem(app.config, "INGEST_CHUNK_ROWS", 25)
+    lines = ["Fakturanr;Kundenummer;Navn;Mobil;Beløb;Forfaldsdato"]
+    lines += [
+        f"STOP-{n};SK-{n};Kunde {n};+45 2014{n:04d};{300 + n},00;01.10.2026"
+        for n in range(100)
+    ]
+    path = tmp_path / "stop-fil.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    sign_in_in_english(phone, live_server.url)
+    phone.goto(f"{live_server.url}/uploads/new")
+    phone.get_by_label("Invoice file").set_input_files(str(path))
+    phone.get_by_role("button", name="Upload and check").click()
+    with app.app_context():
+        ingest_tick(app)
+    expect(phone.get_by_role("heading", name="Check before you import")).to_be_visible()
+    phone.get_by_role("button", name="Confirm and import").click()
+    ticks = iter(range(100))
+    with app.app_context():  # one chunk of 25 rows, then the worker's time is up
+        work_batches(
+            get_sessionmaker(app),
+            upload_store(app),
+            limits=ingest_limits(app),
+            clock=utcnow,
+            budget_seconds=1.5,
+            monotonic=lambda: float(next(ticks)),
+        )
+    phone.reload()
+    expect(phone.get_by_role("heading", name="Importing stop-fil.csv")).to_be_visible()
+    assert_accessible(phone)
+    phone.get_by_role("button", name="Stop the import").click()
+    expect(phone.get_by_role("heading", name="The import was stopped")).to_be_visible()
+    expect(phone.get_by_text("after 25 of 100 rows")).to_be_visible()
+    expect(phone.locator(".counts")).to_contain_text("25 new accounts")
+    assert_accessible(phone)
+    screenshot(phone, "upload-stopped-en-390")
