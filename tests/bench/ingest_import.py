@@ -6,8 +6,9 @@ customers with several invoices, a few bad rows) goes the way a confirmed upload
 `confirm_batch`, and the worker's chunked import (`import_chunk`, one transaction per
 chunk). Reported on SQLite and, with a PostgreSQL URL, on PostgreSQL: rows per second per
 phase and peak memory, next to inserting the same already-clean rows (debtors, accounts,
-opening charges) with one executemany per table, as the ratio. Then the peak memory of
-the dry run over a 1,000,000-row file on SQLite.
+opening charges) with one executemany per table, as the ratio; and the SQL statements
+sent per row, which unlike the rates do not depend on how busy the machine is. Then the
+peak memory of the dry run over a 1,000,000-row file on SQLite.
 
 Each measurement runs in its own spawned process, so ru_maxrss is that run's peak.
 tracemalloc slows Python down 3-5x, so it is only switched on for a separate, smaller dry
