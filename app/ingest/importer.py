@@ -259,10 +259,10 @@ class _Import:
 
     Each window's accounts and debtors are looked up with a few IN queries before its rows
     are weighed, and an import that writes inserts the window's new debtors, accounts and
-    ledger entries with one executemany each after them. A dry run writes nothing and
-    carries only compact keys from window to window: the invoice numbers (and balances)
-    of accounts it would add, the accounts it would change, and its would-be debtors'
-    customer numbers and phones.
+    ledger entries with one executemany each after them. A dry run writes nothing: what
+    it would add (invoice numbers with balances, its would-be debtors' customer numbers
+    and phones) goes from window to window through its _Scratch file, and only the few
+    accounts it would change stay in memory.
     """
 
     def __init__(
