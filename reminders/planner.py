@@ -366,17 +366,17 @@ class _Run:
         channel: Channel,
     ) -> Decision:
         """The policy is pure: accounts whose state and rules are equal share a decision."""
-        state = facts.state_for(account)
+        inputs = facts.inputs_for(account)
         rules = self._rules.get((debtor.creditor_id, debtor.country))
         if rules is None:
             rules = self._rules[debtor.creditor_id, debtor.country] = self.rules_for(
                 account, debtor
             )
-        key = (state, channel, rules)
+        key = (inputs, channel, rules)
         decision = self._decisions.get(key)
         if decision is None:
             decision = self._decisions[key] = decide_contact(
-                state,
+                inputs.state(),
                 ProposedContact(PolicyChannel(channel.value), ContactKind.REMINDER),
                 rules,
                 self.now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -123,26 +123,62 @@ class ContactFacts:
         self.recent.setdefault(debtor_id, []).append(at)
 
     def state_for(self, account: AccountFacts) -> DebtorContactState:
+        return self.inputs_for(account).state()
+
+    def inputs_for(self, account: AccountFacts) -> StateInputs:
+        """What the state is made of: cheap to build, hash and compare, for callers that
+        decide for many accounts and share the decision between equal inputs."""
         debtor = self.debtors[account.debtor_id]
+        return StateInputs(
+            debtor.timezone,
+            debtor.country,
+            account.status,
+            account.due_on,
+            _opted_out(debtor),
+            debtor.cease_contact_at is not None,
+            debtor.phone_unusable_reason is not None,
+            debtor.id in self.risky,
+            account.paused_until,
+            account.pause_reason == BREATHING_SPACE,
+            account.id in self.good_plans,
+            self.promises.get(account.id),
+            tuple(self.recent.get(debtor.id, ())),
+        )
+
+
+class StateInputs(NamedTuple):
+    """The facts a DebtorContactState is built from; equal inputs, equal states."""
+
+    time_zone: str
+    country_code: str
+    status: StoredAccountStatus
+    due_on: date
+    opted_out: frozenset[Channel]
+    cease_contact: bool
+    phone_unusable: bool
+    risk_pending: bool
+    paused_until: datetime | None
+    breathing_space: bool
+    plan_in_good_standing: bool
+    promise_to_pay_on: date | None
+    recent_contacts: tuple[datetime, ...]
+
+    def state(self) -> DebtorContactState:
         return DebtorContactState(
-            time_zone=debtor.timezone,
-            country_code=debtor.country,
-            account_status=AccountStatus(account.status.value),
-            account_due_on=account.due_on,
-            opted_out=_opted_out(debtor),
-            cease_contact=debtor.cease_contact_at is not None,
-            phone_unusable=debtor.phone_unusable_reason is not None,
-            dispute_open=account.status.value == "disputed",
-            risk_pending=debtor.id in self.risky,
-            breathing_space_until=account.paused_until
-            if account.pause_reason == BREATHING_SPACE
-            else None,
-            plan_in_good_standing=account.id in self.good_plans,
-            promise_to_pay_on=self.promises.get(account.id),
-            paused_until=account.paused_until
-            if account.pause_reason != BREATHING_SPACE
-            else None,
-            recent_contacts=tuple(self.recent.get(debtor.id, ())),
+            time_zone=self.time_zone,
+            country_code=self.country_code,
+            account_status=AccountStatus(self.status.value),
+            account_due_on=self.due_on,
+            opted_out=self.opted_out,
+            cease_contact=self.cease_contact,
+            phone_unusable=self.phone_unusable,
+            dispute_open=self.status is StoredAccountStatus.DISPUTED,
+            risk_pending=self.risk_pending,
+            breathing_space_until=self.paused_until if self.breathing_space else None,
+            plan_in_good_standing=self.plan_in_good_standing,
+            promise_to_pay_on=self.promise_to_pay_on,
+            paused_until=None if self.breathing_space else self.paused_until,
+            recent_contacts=self.recent_contacts,
         )
 
 
