@@ -235,7 +235,7 @@ def prepare_claimed(
             )
         else:
             ready.append(
-                _write_sms(
+                _render_sms(
                     session,
                     message,
                     account,
@@ -245,6 +245,10 @@ def prepare_claimed(
                     link_for=link_for,
                 )
             )
+    # Stored once all are rendered: issuing each text's link flushes as it goes, and the
+    # messages' own changes then reach the database together, in one statement.
+    for one in ready:
+        _store_body(by_id[one.message_id], one.sms.body)
     return ready
 
 
@@ -346,7 +350,7 @@ def _allowed_now(
     return True
 
 
-def _write_sms(
+def _render_sms(
     session: Session,
     message: Message,
     account: Account | None,
@@ -363,15 +367,18 @@ def _write_sms(
         message.language.value,
         _context(session, creditor, debtor, account, now=now, link_for=link_for),
     )
-    message.body = body
-    message.attempts += 1
-    message.segments = count_segments(body).segments
     return ReadySms(
         message.id,
         OutgoingSms(
             to=message.to_address, body=body, sender_name=creditor.sms_sender_name
         ),
     )
+
+
+def _store_body(message: Message, body: str) -> None:
+    message.body = body
+    message.attempts += 1
+    message.segments = count_segments(body).segments
 
 
 def call_provider(sender: SmsSender, sms: OutgoingSms) -> SentSms | SmsSendError:
