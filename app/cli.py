@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import click
+import holidays
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -83,14 +84,11 @@ def _send_recent_reminders(app: Flask) -> int:
     each sent through the contact policy like any other.
     """
     adapters = reminder_adapters(app)
-    now = utcnow()
-    for days_back in range(1, 8):
-        morning = (now - timedelta(days=days_back)).astimezone(DEMO_ZONE)
-        moment = morning.replace(hour=10, minute=30, second=0, microsecond=0)
+    for morning in recent_working_mornings(utcnow()):
         result = run_tick(
             get_sessionmaker(),
             adapters.sender,
-            now=moment.astimezone(UTC),
+            now=morning.astimezone(UTC),
             rules_for=adapters.rules_for,
             link_for=adapters.link_for,
             email_sender=adapters.email_sender,
@@ -98,6 +96,23 @@ def _send_recent_reminders(app: Flask) -> int:
         if result.dispatched.sent:
             return result.dispatched.sent
     return 0
+
+
+def recent_working_mornings(now: datetime) -> list[datetime]:
+    """10:30 on the last working days in Denmark and Norway, newest first.
+
+    Counted in the demo's own calendar, not UTC's (late in the UTC evening it is already
+    tomorrow in Copenhagen), and never a weekend or holiday: a tick on such a day would only
+    defer the texts past every earlier morning tried after it.
+    """
+    today = now.astimezone(DEMO_ZONE).date()
+    closed = holidays.country_holidays("DK") + holidays.country_holidays("NO")
+    days = (today - timedelta(days=back) for back in range(1, 15))
+    return [
+        datetime.combine(day, time(10, 30), tzinfo=DEMO_ZONE)
+        for day in days
+        if day.weekday() < 5 and day not in closed
+    ][:5]
 
 
 @click.command("create-user")

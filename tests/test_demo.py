@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import holidays
 import phonenumbers
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.cli import DEMO_ZONE, recent_working_mornings
 from app.clock import utcnow
 from app.demo import seed_demo
 from app.models import Account, Creditor, Debtor, LedgerEntry, Message, User
@@ -97,3 +99,16 @@ def test_the_demo_command_leaves_texts_with_working_links_on_the_dev_phone(
         token = re.search(r"/p/([A-Za-z0-9_-]+)", bodies[0] or "")
         assert token is not None
         assert find_link(session, token.group(1), now=utcnow()) is not None
+
+
+def test_the_demo_mornings_are_working_days_in_copenhagen_not_in_utc() -> None:
+    # Sunday 23:30 UTC is already Monday in Copenhagen: the last working morning is Friday's.
+    mornings = recent_working_mornings(datetime(2026, 11, 22, 23, 30, tzinfo=UTC))
+    assert mornings[0] == datetime(2026, 11, 20, 10, 30, tzinfo=DEMO_ZONE)
+    assert mornings[1] == datetime(2026, 11, 19, 10, 30, tzinfo=DEMO_ZONE)
+    # After Christmas: no weekend and no Danish or Norwegian holiday.
+    closed = holidays.country_holidays("DK") + holidays.country_holidays("NO")
+    for morning in recent_working_mornings(datetime(2026, 12, 28, 9, tzinfo=UTC)):
+        assert morning.weekday() < 5
+        assert morning.date() not in closed
+        assert morning.date() < datetime(2026, 12, 25).date()

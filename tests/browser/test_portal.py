@@ -307,7 +307,13 @@ def test_sms_link_to_a_three_instalment_plan_stops_the_reminders(
         "link", name=t("Split into instalments")
     ).click()
     with get_sessionmaker(app)() as session:
-        offers = plan_offers(session, session.get(Account, account.id), utcnow().date())
+        stored = session.get(Account, account.id)
+        assert stored is not None
+        # Offers start from the debtor's own date, which late in the UTC evening is tomorrow.
+        owner = session.get(Debtor, debtor.id)
+        assert owner is not None
+        zone = ZoneInfo(owner.timezone)
+        offers = plan_offers(session, stored, utcnow().astimezone(zone).date())
     offer = next(
         o for o in offers if o.frequency is PlanFrequency.MONTHLY and o.count == 3
     )

@@ -494,7 +494,7 @@ def dispute_submit(debtor: Debtor, account_id: int) -> ResponseReturnValue:
     return render_template(
         "portal/dispute_done.html",
         view=view,
-        answer_by=utcnow().date() + timedelta(days=DISPUTE_ANSWER_DAYS + 2),
+        answer_by=_today(debtor) + timedelta(days=DISPUTE_ANSWER_DAYS + 2),
         creditor=portal.creditor_of(debtor),
     )
 
@@ -525,7 +525,7 @@ def breathing_space_submit(debtor: Debtor) -> ResponseReturnValue:
     views = accounts_for(db, debtor)
     return render_template(
         "portal/breathing_space_done.html",
-        until=utcnow().date() + timedelta(days=days),
+        until=_today(debtor) + timedelta(days=days),
         views=[v for v in views if v.can_arrange],
         creditor=portal.creditor_of(debtor),
     )
