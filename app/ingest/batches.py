@@ -59,7 +59,7 @@ from app.ingest.importer import (
     plan_import,
 )
 from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
-from app.ingest.reasons import Reason
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
 from app.models import Account, AuditEvent, Creditor, ImportBatch, SavedMapping, User
 from app.models.enums import AccountStatus, ImportStatus
@@ -89,15 +89,15 @@ class Refusal(enum.StrEnum):
 
 
 class UploadRefused(DomainError):
-    """The file was not kept; `reason` says why, `detail` the reader's own words."""
+    """The file was not kept; `reason` says why, `cause` what the reader found."""
 
     status = 400
     code = "upload_refused"
 
-    def __init__(self, reason: Refusal, detail: str = "") -> None:
-        super().__init__(detail or reason.value)
+    def __init__(self, reason: Refusal, cause: Reason | None = None) -> None:
+        super().__init__(cause.english() if cause else reason.value)
         self.reason = reason
-        self.detail = detail
+        self.cause = cause
 
 
 class ReportKind(enum.StrEnum):
@@ -404,7 +404,7 @@ def receive_upload(
         file_format, layout = _inspect(path, name, limits.max_bytes)
     except FileRejected as exc:
         path.unlink(missing_ok=True)
-        raise UploadRefused(Refusal.UNREADABLE, exc.message) from exc
+        raise UploadRefused(Refusal.UNREADABLE, exc.reason) from exc
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -685,7 +685,7 @@ class _Source:
     def items(self) -> Generator[ImportItem, None, None]:
         """:raises FileRejected: the file is gone or unusable."""
         if not self.path.is_file():
-            raise FileRejected("the uploaded file is no longer kept; upload it again")
+            raise FileRejected(Reason.of(Code.FILE_GONE))
         with self.path.open("rb") as stream:
             yield from read_invoices(
                 stream,
@@ -702,7 +702,7 @@ class _Source:
 def _open(store: UploadStore, batch: ImportBatch) -> Iterator[BinaryIO]:
     path = store.file(batch)
     if not path.is_file():
-        raise FileRejected("the uploaded file is no longer kept; upload it again")
+        raise FileRejected(Reason.of(Code.FILE_GONE))
     with path.open("rb") as stream:
         yield stream
 
@@ -1133,11 +1133,21 @@ def expire_batches(
     return expired
 
 
-def mark_failed(batch: ImportBatch, reason: str, *, now: datetime) -> None:
-    """The batch cannot go on; `reason` in plain words for the creditor."""
+def mark_failed(batch: ImportBatch, reason: Reason, *, now: datetime) -> None:
+    """The batch cannot go on; `reason` is kept as data, worded when shown."""
     batch.status = ImportStatus.FAILED
-    batch.error = reason
+    batch.error = json.dumps(reason.to_dict())
     batch.finished_at = now
+
+
+def failure_of(batch: ImportBatch) -> Reason | None:
+    """Why a failed batch stopped (a batch failed before reasons were data: its words)."""
+    if batch.status is not ImportStatus.FAILED or not batch.error:
+        return None
+    try:
+        return Reason.from_dict(json.loads(batch.error))
+    except (ValueError, KeyError, TypeError):
+        return Reason.worded(batch.error)
 
 
 def _audit(
@@ -1262,7 +1272,7 @@ def _check_next(
             session.rollback()
             if not isinstance(exc, FileRejected):
                 logger.exception("checking upload %s failed", batch.id)
-            mark_failed(batch, _reason(exc, "the check"), now=clock())
+            mark_failed(batch, _reason(exc, Code.CHECK_STOPPED), now=clock())
             done.failed += 1
         session.commit()
         release_files(store, batch)
@@ -1280,10 +1290,8 @@ def _cancel_held(session: Session, batch: ImportBatch, now: datetime) -> None:
         _close_cancelled(session, batch, None, now, None)
 
 
-def _reason(exc: Exception, what: str) -> str:
-    if isinstance(exc, FileRejected):
-        return exc.message
-    return f"{what} stopped unexpectedly; please upload the file again"
+def _reason(exc: Exception, otherwise: Code) -> Reason:
+    return exc.reason if isinstance(exc, FileRejected) else Reason.of(otherwise)
 
 
 class _Run:
@@ -1417,9 +1425,8 @@ def _fail_import(
         batch = session.get_one(ImportBatch, batch_id)
         if batch.status is not ImportStatus.IMPORTING:
             return
-        reason = _reason(exc, "the import")
-        done = f"{batch.rows_done} of {batch.rows_total} rows were imported"
-        mark_failed(batch, f"{reason} ({done})", now=now)
+        # The page says how many rows were imported before it stopped.
+        mark_failed(batch, _reason(exc, Code.IMPORT_STOPPED), now=now)
     release_files(store, batch)
 
 

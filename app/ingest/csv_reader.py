@@ -29,15 +29,13 @@ def read_csv_table(stream: BinaryIO) -> Table:
     hint = _EXCEL_SEPARATOR_HINT.fullmatch(first) if first is not None else None
     header_line = next(lines, None) if hint else first
     if header_line is None or not header_line.strip():
-        raise FileRejected("the file has no header row")
+        raise FileRejected(Reason.of(Code.NO_HEADER))
     delimiter = hint[1] if hint else _delimiter(header_line)
     reader = csv.reader(chain([header_line], lines), delimiter=delimiter)
     try:
         headers = next(reader)
     except csv.Error as error:
-        raise FileRejected(
-            f"the header row could not be read as CSV ({error})"
-        ) from None
+        raise FileRejected(Reason.of(Code.HEADER_NOT_CSV, error=str(error))) from None
     check_headers(headers)
     return Table(headers, _rows(reader, lines, first_row=3 if hint else 2))
 
@@ -97,7 +95,7 @@ class _LineDecoder(Iterator[str]):
             raise StopIteration
         self.line_number += 1
         if len(raw) > MAX_LINE_BYTES:
-            raise FileRejected(f"line {self.line_number:,} is longer than 1 MB")
+            raise FileRejected(Reason.of(Code.LINE_TOO_LONG, line=self.line_number))
         if self.line_number == 1 and raw.startswith(UTF8_BOM):
             self.encoding, raw = "utf-8", raw[len(UTF8_BOM) :]
         return self._decode(raw)

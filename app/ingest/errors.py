@@ -5,19 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.errors import ValidationFailed
+from app.ingest.reasons import Code, FieldNames, Reason
 
 if TYPE_CHECKING:
     from app.ingest.headers import Layout
-    from app.ingest.reasons import Reason
 
 
 class FileRejected(ValidationFailed):
-    """The file cannot be imported at all; the message says why in plain words."""
+    """The file cannot be imported at all; `reason` says why, to be worded for the reader
+    (the message is its English words)."""
 
     code = "file_rejected"
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.english())
+        self.reason = reason
 
 
 class UnknownLayout(FileRejected):
@@ -26,8 +28,8 @@ class UnknownLayout(FileRejected):
     code = "unknown_layout"
 
     def __init__(self, layout: Layout) -> None:
-        names = ", ".join(field.label for field in layout.missing)
-        super().__init__(f"we could not tell which columns hold: {names}")
+        fields = FieldNames(tuple(field.value for field in layout.missing))
+        super().__init__(Reason.of(Code.COLUMNS_UNKNOWN, fields=fields))
         self.layout = layout
 
 

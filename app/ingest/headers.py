@@ -186,7 +186,7 @@ def check_headers(headers: Sequence[str]) -> None:
     :raises FileRejected: more than MAX_COLUMNS columns.
     """
     if len(headers) > MAX_COLUMNS:
-        raise FileRejected(f"the file has more than {MAX_COLUMNS:,} columns")
+        raise FileRejected(Reason.of(Code.TOO_MANY_COLUMNS, limit=MAX_COLUMNS))
 
 
 class RowExtractor:
@@ -230,7 +230,7 @@ def _index(headers: Sequence[str], text: str) -> int:
     for index, header in enumerate(headers):
         if normalise_header(header) == wanted:
             return index
-    raise FileRejected(f"the file has no column {text!r}, which the mapping uses")
+    raise FileRejected(Reason.of(Code.MAPPED_COLUMN_MISSING, column=repr(text)))
 
 
 def _text(value: RawValue) -> str:

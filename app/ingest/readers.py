@@ -138,19 +138,17 @@ def sniff_format(head: bytes, filename: str) -> FileFormat:
     :raises FileRejected: empty, or a format we do not read.
     """
     if not head:
-        raise FileRejected(f"{filename} is empty")
+        raise FileRejected(Reason.of(Code.FILE_EMPTY, file=filename))
     if head.startswith(ZIP_MAGIC):
         return FileFormat.XLSX
     if head.startswith(OLE_MAGIC):
-        raise FileRejected(
-            f"{filename} is an old .xls workbook; save it as .xlsx or CSV"
-        )
+        raise FileRejected(Reason.of(Code.FILE_OLD_XLS, file=filename))
     if head.startswith(UTF16_BOMS):
-        raise FileRejected(f"{filename} is saved as UTF-16 text; save it as CSV UTF-8")
+        raise FileRejected(Reason.of(Code.FILE_UTF16, file=filename))
     if head.removeprefix(UTF8_BOM).lstrip().startswith(b"<"):
         return FileFormat.UBL
     if b"\x00" in head:
-        raise FileRejected(f"{filename} is not a CSV, XLSX or UBL XML file")
+        raise FileRejected(Reason.of(Code.FILE_UNKNOWN_TYPE, file=filename))
     return FileFormat.CSV
 
 
@@ -163,7 +161,7 @@ def _check_size(stream: BinaryIO, max_bytes: int) -> int | None:
     stream.seek(start)
     if size > max_bytes:
         raise FileRejected(
-            f"the file is {_size(size)}, over the {_size(max_bytes)} limit"
+            Reason.of(Code.FILE_OVER_LIMIT, size=_size(size), limit=_size(max_bytes))
         )
     return start
 
@@ -193,7 +191,7 @@ class _Limited(io.RawIOBase):
         self.count += len(data)
         if self.count > self.max_bytes:
             raise FileRejected(
-                f"the file is larger than the {_size(self.max_bytes)} limit"
+                Reason.of(Code.FILE_LARGER_THAN_LIMIT, limit=_size(self.max_bytes))
             )
         view[: len(data)] = data
         return len(data)

@@ -52,7 +52,14 @@ class FieldName:
     value: str
 
 
-Param = str | int | Money | Country | FieldName
+@dataclass(frozen=True)
+class FieldNames:
+    """Several fields, worded and listed in the reader's language."""
+
+    values: tuple[str, ...]
+
+
+Param = str | int | Money | Country | FieldName | FieldNames
 
 
 class Code(enum.StrEnum):
@@ -124,6 +131,31 @@ class Code(enum.StrEnum):
     CREDIT_UNKNOWN_INVOICE = "credit_unknown_invoice"
     CREDIT_CHANGED = "credit_changed"
     CREDIT_TOO_LARGE = "credit_too_large"
+    # A whole file: why it cannot be read or imported at all
+    FILE_EMPTY = "file_empty"
+    FILE_OLD_XLS = "file_old_xls"
+    FILE_UTF16 = "file_utf16"
+    FILE_UNKNOWN_TYPE = "file_unknown_type"
+    FILE_OVER_LIMIT = "file_over_limit"
+    FILE_LARGER_THAN_LIMIT = "file_larger_than_limit"
+    FILE_GONE = "file_gone"
+    NO_HEADER = "no_header"
+    HEADER_NOT_CSV = "header_not_csv"
+    LINE_TOO_LONG = "line_too_long"
+    TOO_MANY_COLUMNS = "too_many_columns"
+    MAPPED_COLUMN_MISSING = "mapped_column_missing"
+    COLUMNS_UNKNOWN = "columns_unknown"
+    NOT_XLSX = "not_xlsx"
+    WORKBOOK_NO_SHEET = "workbook_no_sheet"
+    WORKBOOK_UNPACKS_TOO_MUCH = "workbook_unpacks_too_much"
+    WORKBOOK_DAMAGED = "workbook_damaged"
+    SHEET_EMPTY = "sheet_empty"
+    XML_NOT_UBL = "xml_not_ubl"
+    XML_UNSAFE = "xml_unsafe"
+    XML_MALFORMED = "xml_malformed"
+    XML_CURRENCY_MISMATCH = "xml_currency_mismatch"
+    CHECK_STOPPED = "check_stopped"
+    IMPORT_STOPPED = "import_stopped"
     # A dry run stored before reasons were kept as codes: its English words as they were.
     WORDED = "worded"
 
@@ -280,6 +312,45 @@ TEMPLATES: Mapping[Code, str] = {
         "the credit note takes off %(credit)s but invoice %(invoice)s has only "
         "%(left)s left"
     ),
+    Code.FILE_EMPTY: N_("%(file)s is empty"),
+    Code.FILE_OLD_XLS: N_("%(file)s is an old .xls workbook; save it as .xlsx or CSV"),
+    Code.FILE_UTF16: N_("%(file)s is saved as UTF-16 text; save it as CSV UTF-8"),
+    Code.FILE_UNKNOWN_TYPE: N_("%(file)s is not a CSV, XLSX or UBL XML file"),
+    Code.FILE_OVER_LIMIT: N_("the file is %(size)s, over the %(limit)s limit"),
+    Code.FILE_LARGER_THAN_LIMIT: N_("the file is larger than the %(limit)s limit"),
+    Code.FILE_GONE: N_("the uploaded file is no longer kept; upload it again"),
+    Code.NO_HEADER: N_("the file has no header row"),
+    Code.HEADER_NOT_CSV: N_("the header row could not be read as CSV (%(error)s)"),
+    Code.LINE_TOO_LONG: N_("line %(line)s is longer than 1 MB"),
+    Code.TOO_MANY_COLUMNS: N_("the file has more than %(limit)s columns"),
+    Code.MAPPED_COLUMN_MISSING: N_(
+        "the file has no column %(column)s, which the mapping uses"
+    ),
+    Code.COLUMNS_UNKNOWN: N_("we could not tell which columns hold: %(fields)s"),
+    Code.NOT_XLSX: N_("the file is not a readable XLSX workbook"),
+    Code.WORKBOOK_NO_SHEET: N_("the workbook has no worksheet"),
+    Code.WORKBOOK_UNPACKS_TOO_MUCH: N_(
+        "the workbook unpacks to far more data than a spreadsheet holds"
+    ),
+    Code.WORKBOOK_DAMAGED: N_(
+        "the workbook is damaged and could not be read to the end"
+    ),
+    Code.SHEET_EMPTY: N_("the workbook's first sheet is empty"),
+    Code.XML_NOT_UBL: N_("the XML file is not a UBL invoice or credit note"),
+    Code.XML_UNSAFE: N_(
+        "the XML declares a DTD or entities, which an invoice never needs; "
+        "it was refused for safety"
+    ),
+    Code.XML_MALFORMED: N_("the XML is not well-formed (%(error)s)"),
+    Code.XML_CURRENCY_MISMATCH: N_(
+        "the amounts are in %(stated)s but the invoice currency is %(currency)s"
+    ),
+    Code.CHECK_STOPPED: N_(
+        "the check stopped unexpectedly; please upload the file again"
+    ),
+    Code.IMPORT_STOPPED: N_(
+        "the import stopped unexpectedly; please upload the file again"
+    ),
 }
 
 
@@ -345,6 +416,8 @@ class Style:
             return self.country(value.code)
         if isinstance(value, FieldName):
             return self.field(value.value)
+        if isinstance(value, FieldNames):
+            return ", ".join(self.field(name) for name in value.values)
         return value
 
 
@@ -373,6 +446,8 @@ def _param_json(value: Param) -> Any:
         return {"country": value.code}
     if isinstance(value, FieldName):
         return {"field": value.value}
+    if isinstance(value, FieldNames):
+        return {"fields": list(value.values)}
     return value
 
 
@@ -383,6 +458,8 @@ def _param(data: Any) -> Param:
             return Money(int(minor), str(currency))
         if "country" in data:
             return Country(str(data["country"]))
+        if "fields" in data:
+            return FieldNames(tuple(str(name) for name in data["fields"]))
         return FieldName(str(data["field"]))
     if isinstance(data, int):
         return data

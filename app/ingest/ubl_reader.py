@@ -10,6 +10,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import parse
 
 from app.ingest.errors import BadValue, FileRejected
+from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Field, Kind, Record
 from app.ingest.values import RawValue, parse_xsd_decimal
 
@@ -63,7 +64,7 @@ def read_ubl_record(stream: BinaryIO) -> Record:
     root = _parse(stream)
     kind = ROOTS.get(root.tag)
     if kind is None:
-        raise FileRejected("the XML file is not a UBL invoice or credit note")
+        raise FileRejected(Reason.of(Code.XML_NOT_UBL))
     found: dict[Field, RawValue] = {Field.KIND: kind.value}
     for field, paths in PATHS.items():
         text = next((t for path in paths if (t := _text(root, path))), None)
@@ -80,10 +81,9 @@ def _parse(stream: BinaryIO) -> Element:
         # bombs and external entities before the parser resolves anything.
         root: Element = parse(stream, forbid_dtd=True).getroot()
     except DefusedXmlException as error:
-        message = "the XML declares a DTD or entities, which an invoice never needs"
-        raise FileRejected(f"{message}; it was refused for safety") from error
+        raise FileRejected(Reason.of(Code.XML_UNSAFE)) from error
     except ParseError as error:
-        raise FileRejected(f"the XML is not well-formed ({error})") from error
+        raise FileRejected(Reason.of(Code.XML_MALFORMED, error=str(error))) from error
     return root
 
 
@@ -111,12 +111,12 @@ def _amount(root: Element, path: str, currency: RawValue | None) -> Decimal | No
     stated = element.get("currencyID", "").strip().upper()
     if currency is not None and stated and stated != str(currency).strip().upper():
         raise FileRejected(
-            f"the amounts are in {stated} but the invoice currency is {currency}"
+            Reason.of(Code.XML_CURRENCY_MISMATCH, stated=stated, currency=str(currency))
         )
     try:
         return parse_xsd_decimal(element.text or "")
     except BadValue as error:
-        raise FileRejected(error.message) from error
+        raise FileRejected(error.reason) from error
 
 
 def _item_names(root: Element) -> list[str]:

@@ -60,10 +60,10 @@ def _open_workbook(source: IO[bytes]) -> Workbook:
             source, read_only=True, data_only=False, keep_links=False
         )
     except Exception as error:  # openpyxl raises many types for a broken file
-        raise FileRejected("the file is not a readable XLSX workbook") from error
+        raise FileRejected(Reason.of(Code.NOT_XLSX)) from error
     if not workbook.worksheets:
         workbook.close()
-        raise FileRejected("the workbook has no worksheet")
+        raise FileRejected(Reason.of(Code.WORKBOOK_NO_SHEET))
     return workbook
 
 
@@ -73,7 +73,7 @@ def _check_archive(source: IO[bytes], max_bytes: int) -> None:
         with zipfile.ZipFile(source) as archive:
             members = archive.infolist()
     except zipfile.BadZipFile as error:
-        raise FileRejected("the file is not a readable XLSX workbook") from error
+        raise FileRejected(Reason.of(Code.NOT_XLSX)) from error
     source.seek(start)
     # zipfile stops at each member's declared size, so declared sizes can be trusted.
     # Worksheets are streamed; other parts (shared strings, styles) are held in memory.
@@ -82,9 +82,7 @@ def _check_archive(source: IO[bytes], max_bytes: int) -> None:
         (m.file_size for m in members if not m.filename.startswith(SHEETS)), default=0
     )
     if unpacked > MAX_UNPACK_RATIO * max_bytes or held > max_bytes:
-        raise FileRejected(
-            "the workbook unpacks to far more data than a spreadsheet holds"
-        )
+        raise FileRejected(Reason.of(Code.WORKBOOK_UNPACKS_TOO_MUCH))
 
 
 def _rows(sheet_rows: Iterable[tuple[object, ...]]) -> Iterator[Cells]:
@@ -93,15 +91,13 @@ def _rows(sheet_rows: Iterable[tuple[object, ...]]) -> Iterator[Cells]:
         for number, row in enumerate(sheet_rows, start=1):
             yield Cells(number, _trim([cell_value(cell) for cell in row]))
     except Exception as error:  # a sheet can break anywhere; openpyxl raises many types
-        raise FileRejected(
-            "the workbook is damaged and could not be read to the end"
-        ) from error
+        raise FileRejected(Reason.of(Code.WORKBOOK_DAMAGED)) from error
 
 
 def _headers(rows: Iterator[Cells]) -> list[str]:
     header = next((cells for cells in rows if cells.values), None)
     if header is None:
-        raise FileRejected("the workbook's first sheet is empty")
+        raise FileRejected(Reason.of(Code.SHEET_EMPTY))
     headers = [as_text(cell) for cell in header.values]
     check_headers(headers)
     return headers

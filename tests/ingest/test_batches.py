@@ -409,9 +409,10 @@ def test_an_import_that_cannot_go_on_fails_with_a_reason(
     batch = reload(session, batch)
     assert done.failed == 1
     assert batch.status is ImportStatus.FAILED
-    assert batch.error is not None
-    assert "no longer kept" in batch.error
-    assert "7 of 60 rows were imported" in batch.error
+    failure = batches.failure_of(batch)
+    assert failure is not None
+    assert failure.english() == "the uploaded file is no longer kept; upload it again"
+    assert (batch.rows_done, batch.rows_total) == (7, 60)
 
 
 def test_a_large_dry_run_on_sqlite_shows_how_far_it_got(

@@ -149,7 +149,7 @@ def new() -> ResponseReturnValue:
     except FileRejected as exc:
         _forget(batch)
         form.file.errors = [
-            _("We cannot read this file: %(reason)s", reason=exc.message)
+            _("We cannot read this file: %(reason)s", reason=reason_text(exc.reason))
         ]
         return _upload_page(form, 400)
     except Exception:
@@ -211,7 +211,11 @@ def _refusal(exc: UploadRefused, limit: int) -> str:
         )
     if exc.reason is Refusal.WRONG_TYPE:
         return _("We accept CSV, Excel (.xlsx) and UBL invoice (.xml) files only.")
-    return _("We cannot read this file: %(reason)s", reason=exc.detail)
+    return _("We cannot read this file: %(reason)s", reason=_cause(exc))
+
+
+def _cause(exc: UploadRefused) -> str:
+    return reason_text(exc.cause) if exc.cause else str(exc)
 
 
 @bp.get("/<int:batch_id>")
@@ -248,11 +252,13 @@ def show(batch_id: int) -> ResponseReturnValue:
             accounts=batches.accounts_of_batch(db, batch),
             reports_kept=bool(batch.storage_path),
         )
+    failure = batches.failure_of(batch)
     return render_template(
         "uploads/closed.html",
         **context,
         summary=summary,
         keep_days=ingest_limits(current_app).keep_for.days,
+        failure=reason_text(failure) if failure else None,
     )
 
 
@@ -344,7 +350,7 @@ def _attach_problems(form: object, problems: batches.MappingProblems) -> None:
 
 
 def _failed(batch: ImportBatch, exc: FileRejected) -> ResponseReturnValue:
-    batches.mark_failed(batch, exc.message, now=utcnow())
+    batches.mark_failed(batch, exc.reason, now=utcnow())
     get_session().commit()
     batches.release_files(upload_store(current_app), batch)
     return redirect(url_for(".show", batch_id=batch.id))

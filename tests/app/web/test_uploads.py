@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from app.ingest.batches import work_batches
+from app.clock import utcnow
+from app.ingest.batches import mark_failed, work_batches
+from app.ingest.reasons import Code, Reason
 from app.models import (
     Account,
     AuditEvent,
@@ -461,6 +463,33 @@ def test_the_upload_pages_speak_danish(portal: Portal) -> None:
     assert "Upload en fil" in page
     response = upload(portal.client, "tom.csv", b"")
     assert "Filen er tom" in response.get_data(as_text=True)
+
+
+def test_why_a_whole_file_is_refused_is_said_in_the_readers_language(
+    portal: Portal,
+) -> None:
+    portal.client.get("/lang/nb")
+    old_excel = b"\xd0\xcf\x11\xe0" + b"\x00" * 100
+    page = upload(portal.client, "gammel.csv", old_excel).get_data(as_text=True)
+    assert "gammel.csv er en gammel .xls-arbeidsbok" in page
+    portal.client.get("/lang/da")
+    page = upload(portal.client, "gammel.csv", old_excel).get_data(as_text=True)
+    assert "gammel.csv er en gammel .xls-projektmappe" in page
+
+
+def test_a_failed_import_says_why_in_the_readers_language(
+    portal: Portal, session: Session
+) -> None:
+    number = batch_id(upload(portal.client, "f.csv", large_file(60)))
+    batch = session.get_one(ImportBatch, number)
+    mark_failed(batch, Reason.of(Code.FILE_GONE), now=utcnow())
+    session.commit()
+    portal.client.get("/lang/da")
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert "den uploadede fil gemmes ikke længere; upload den igen" in page
+    portal.client.get("/lang/en")
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert "the uploaded file is no longer kept; upload it again" in page
 
 
 def test_row_reasons_follow_the_reader_not_the_language_of_the_check(
