@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
 
 from app.clock import utcnow
@@ -75,6 +76,34 @@ def test_a_creditor_uploads_a_csv_checks_it_and_imports_it(
     ).to_contain_text("Imported")
 
 
+def in_the_background(
+    live_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> Flask:
+    """Files of more than 50 rows go to the worker, 25 rows a chunk."""
+    app = live_server.app
+    monkeypatch.setitem(app.config, "UPLOAD_BACKGROUND_ROWS", 50)
+    monkeypatch.setitem(app.config, "INGEST_CHUNK_ROWS", 25)
+    return app
+
+
+def danish_file(path: Path, prefix: str, rows: int, *, phone_block: int) -> Path:
+    lines = ["Fakturanr;Kundenummer;Navn;Mobil;Beløb;Forfaldsdato"]
+    lines += [
+        f"{prefix}-{n};{prefix}K-{n};Kunde {n};+45 {phone_block}{n:04d};"
+        f"{200 + n},00;01.10.2026"
+        for n in range(rows)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def sign_in_and_upload(phone: Page, live_server: LiveServer, path: Path) -> None:
+    sign_in_in_english(phone, live_server.url)
+    phone.goto(f"{live_server.url}/uploads/new")
+    phone.get_by_label("Invoice file").set_input_files(str(path))
+    phone.get_by_role("button", name="Upload and check").click()
+
+
 def test_a_large_file_is_followed_live_while_the_worker_does_it(
     phone: Page,
     live_server: LiveServer,
@@ -82,21 +111,9 @@ def test_a_large_file_is_followed_live_while_the_worker_does_it(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    app = live_server.app
-    monkeypatch.setitem(app.config, "UPLOAD_BACKGROUND_ROWS", 50)
-    monkeypatch.setitem(app.config, "INGEST_CHUNK_ROWS", 25)
-    lines = ["Fakturanr;Kundenummer;Navn;Mobil;Beløb;Forfaldsdato"]
-    lines += [
-        f"BIG-{n};BK-{n};Kunde {n};+45 2013{n:04d};{200 + n},00;01.10.2026"
-        for n in range(120)
-    ]
-    path = tmp_path / "stor-fil.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    sign_in_in_english(phone, live_server.url)
-    phone.goto(f"{live_server.url}/uploads/new")
-    phone.get_by_label("Invoice file").set_input_files(str(path))
-    phone.get_by_role("button", name="Upload and check").click()
+    app = in_the_background(live_server, monkeypatch)
+    path = danish_file(tmp_path / "stor-fil.csv", "BIG", 120, phone_block=2013)
+    sign_in_and_upload(phone, live_server, path)
     expect(phone.get_by_role("heading", name="Checking stor-fil.csv")).to_be_visible()
     assert_accessible(phone)
     screenshot(phone, "upload-checking-en-390")
@@ -126,10 +143,7 @@ def test_an_unknown_layout_gets_the_column_choices(
         "Bilag;Skyldner;Kr.;Mob.\nMAP-1;Jens Hansen;1.250,00;20 12 34 56\n",
         encoding="utf-8",
     )
-    sign_in_in_english(phone, live_server.url)
-    phone.goto(f"{live_server.url}/uploads/new")
-    phone.get_by_label("Invoice file").set_input_files(str(path))
-    phone.get_by_role("button", name="Upload and check").click()
+    sign_in_and_upload(phone, live_server, path)
     expect(phone.get_by_role("heading", name="Choose the columns")).to_be_visible()
     assert_accessible(phone)
     screenshot(phone, "upload-columns-en-390")
@@ -149,21 +163,9 @@ def test_a_running_import_is_stopped_from_its_progress_page(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    app = live_server.app
-    monkeypatch.setitem(app.config, "UPLOAD_BACKGROUND_ROWS", 50)
-    monkeypatch.setitem(app.config, "INGEST_CHUNK_ROWS", 25)
-    lines = ["Fakturanr;Kundenummer;Navn;Mobil;Beløb;Forfaldsdato"]
-    lines += [
-        f"STOP-{n};SK-{n};Kunde {n};+45 2014{n:04d};{300 + n},00;01.10.2026"
-        for n in range(100)
-    ]
-    path = tmp_path / "stop-fil.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-    sign_in_in_english(phone, live_server.url)
-    phone.goto(f"{live_server.url}/uploads/new")
-    phone.get_by_label("Invoice file").set_input_files(str(path))
-    phone.get_by_role("button", name="Upload and check").click()
+    app = in_the_background(live_server, monkeypatch)
+    path = danish_file(tmp_path / "stop-fil.csv", "STOP", 100, phone_block=2014)
+    sign_in_and_upload(phone, live_server, path)
     with app.app_context():
         ingest_tick(app)
     expect(phone.get_by_role("heading", name="Check before you import")).to_be_visible()

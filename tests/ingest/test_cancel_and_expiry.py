@@ -23,6 +23,7 @@ from tests.ingest.test_batches import (
     HEADER,
     SMALL,
     checked,
+    confirmed,
     count,
     files,
     queued,
@@ -84,11 +85,7 @@ def test_the_worker_deletes_the_file_of_an_upload_it_imported(
     creditor: Creditor,
     now: datetime,
 ) -> None:
-    batch = queued(session, store, creditor, now, HEADER + rows(60))
-    work(sessions, store, now)
-    batch = reload(session, batch)
-    batches.confirm_batch(session, store, batch, creditor, None, limits=SMALL, now=now)
-    session.commit()
+    batch = confirmed(session, sessions, store, creditor, now, HEADER + rows(60))
     assert store.file(batch).is_file()
     work(sessions, store, now)
     batch = reload(session, batch)
@@ -214,11 +211,7 @@ def test_cancelling_between_chunks_keeps_what_was_imported(
     creditor: Creditor,
     now: datetime,
 ) -> None:
-    batch = queued(session, store, creditor, now, HEADER + rows(60))
-    work(sessions, store, now)
-    batch = reload(session, batch)
-    batches.confirm_batch(session, store, batch, creditor, None, limits=SMALL, now=now)
-    session.commit()
+    batch = confirmed(session, sessions, store, creditor, now, HEADER + rows(60))
     work(sessions, store, now, chunks=2)
     batch = reload(session, batch)
     assert batches.cancel_batch(session, batch, None, now=now) is Cancelled.NOW

@@ -49,8 +49,24 @@ class Portal:
 
 @pytest.fixture
 def portal(make_app, session: Session, now: datetime, tmp_path: Path) -> Portal:
-    folder = tmp_path / "uploads"
-    app = make_app(UPLOAD_DIR=str(folder))
+    return signed_in_portal(
+        make_app(UPLOAD_DIR=str(tmp_path / "uploads")), session, now
+    )
+
+
+@pytest.fixture
+def background(make_app, session: Session, now: datetime, tmp_path: Path) -> Portal:
+    """Files of more than 50 rows go to the worker, which imports 40 rows a chunk."""
+    app = make_app(
+        UPLOAD_DIR=str(tmp_path / "uploads"),
+        UPLOAD_BACKGROUND_ROWS=50,
+        INGEST_CHUNK_ROWS=40,
+    )
+    return signed_in_portal(app, session, now)
+
+
+def signed_in_portal(app: Flask, session: Session, now: datetime) -> Portal:
+    folder = Path(app.config["UPLOAD_DIR"])
     creditor = make_creditor(session, now)  # Danish, in DKK
     user = make_user(session, now, Role.CREDITOR, creditor)
     session.commit()
@@ -529,20 +545,24 @@ def large_file(rows: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def work_one_chunk(app: Flask, now: datetime) -> None:
+    """One chunk, then the worker's clock says its time is up."""
+    clock = iter(range(100))
+    with app.app_context():
+        work_batches(
+            get_sessionmaker(app),
+            upload_store(app),
+            limits=ingest_limits(app),
+            clock=lambda: now,
+            budget_seconds=1.5,
+            monotonic=lambda: float(next(clock)),
+        )
+
+
 def test_a_large_file_is_checked_and_imported_by_the_worker(
-    make_app, session: Session, now: datetime, tmp_path: Path
+    background: Portal, session: Session, now: datetime
 ) -> None:
-    app = make_app(
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-        UPLOAD_BACKGROUND_ROWS=50,
-        INGEST_CHUNK_ROWS=40,
-    )
-    creditor = make_creditor(session, now)
-    user = make_user(session, now, Role.CREDITOR, creditor)
-    session.commit()
-    client = app.test_client()
-    sign_in(client, user.email)
-    client.get("/lang/en")
+    app, client, creditor = background.app, background.client, background.creditor
     number = batch_id(upload(client, "large.csv", large_file(120)))
 
     checking = client.get(f"/uploads/{number}").get_data(as_text=True)
@@ -563,16 +583,7 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(
     assert 'max="120" value="0"' in progress
 
     # One chunk, then the worker runs out of time: progress shows, and the list too.
-    clock = iter(range(100))
-    with app.app_context():
-        work_batches(
-            get_sessionmaker(app),
-            upload_store(app),
-            limits=ingest_limits(app),
-            clock=lambda: now,
-            budget_seconds=1.5,
-            monotonic=lambda: float(next(clock)),
-        )
+    work_one_chunk(app, now)
     status = client.get(f"/uploads/{number}/status").json
     assert (status["phase"], status["done"], status["total"]) == ("importing", 40, 120)
     assert "40 of 120 rows imported (33%)" in status["text"]
@@ -592,35 +603,16 @@ def test_a_large_file_is_checked_and_imported_by_the_worker(
 
 
 def test_the_import_can_be_stopped_from_the_progress_page(
-    make_app, session: Session, now: datetime, tmp_path: Path
+    background: Portal, session: Session, now: datetime
 ) -> None:
-    app = make_app(
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-        UPLOAD_BACKGROUND_ROWS=50,
-        INGEST_CHUNK_ROWS=40,
-    )
-    creditor = make_creditor(session, now)
-    user = make_user(session, now, Role.CREDITOR, creditor)
-    session.commit()
-    client = app.test_client()
-    sign_in(client, user.email)
-    client.get("/lang/en")
+    app, client, creditor = background.app, background.client, background.creditor
     number = batch_id(upload(client, "large.csv", large_file(120)))
     checking = client.get(f"/uploads/{number}").get_data(as_text=True)
     assert "Cancel the check" in checking
     with app.app_context():
         ingest_tick(app)
     confirm(client, number)
-    clock = iter(range(100))
-    with app.app_context():  # one chunk of 40 rows
-        work_batches(
-            get_sessionmaker(app),
-            upload_store(app),
-            limits=ingest_limits(app),
-            clock=lambda: now,
-            budget_seconds=1.5,
-            monotonic=lambda: float(next(clock)),
-        )
+    work_one_chunk(app, now)  # 40 rows
     page = f"/uploads/{number}"
     progress = client.get(page).get_data(as_text=True)
     assert f'action="/uploads/{number}/cancel"' in progress
@@ -637,7 +629,7 @@ def test_the_import_can_be_stopped_from_the_progress_page(
         ingest_tick(app)
     assert len(accounts(session, creditor)) == 40
     assert entry_count(session, creditor) == 40
-    assert stored_files(tmp_path / "uploads") == []
+    assert stored_files(background.folder) == []
     audited = session.scalars(
         select(AuditEvent.action).where(AuditEvent.object_id == number)
     ).all()
