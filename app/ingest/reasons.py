@@ -17,12 +17,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from babel import Locale
 
-from app.services.formatting import minor_unit_exponent
+from app.services.formatting import format_minor
 
 
 def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "translate later")
@@ -419,12 +418,6 @@ class Style:
         if isinstance(value, FieldNames):
             return ", ".join(self.field(name) for name in value.values)
         return value
-
-
-def format_minor(amount_minor: int, currency: str) -> str:
-    """An exact, unambiguous rendering in English: 1,234.50 DKK."""
-    exponent = minor_unit_exponent(currency)
-    return f"{Decimal(amount_minor).scaleb(-exponent):,.{exponent}f} {currency}"
 
 
 def country_name(code: str) -> str:

@@ -30,6 +30,7 @@ from app.models import (
     PromiseToPay,
     RiskSignal,
 )
+from app.services.formatting import format_minor
 
 # A formula in a cell would run in the reader's spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -179,7 +180,7 @@ def _money(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             at=entry.occurred_at,
             kind=f"ledger_{entry.kind.value}",
-            summary=f"{entry.amount_minor} {entry.currency} minor units",
+            summary=format_minor(entry.amount_minor, entry.currency),
             detail=entry.note,
         )
         for entry in session.scalars(

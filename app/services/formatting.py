@@ -27,3 +27,9 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
     # Decimal, not float: exact for any amount.
     amount = Decimal(amount_minor).scaleb(-minor_unit_exponent(currency))
     return str(format_currency(amount, currency, locale=locale, currency_digits=True))
+
+
+def format_minor(amount_minor: int, currency: str) -> str:
+    """An exact, unambiguous rendering in English: 1,234.50 DKK."""
+    exponent = minor_unit_exponent(currency)
+    return f"{Decimal(amount_minor).scaleb(-exponent):,.{exponent}f} {currency}"
