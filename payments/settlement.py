@@ -29,19 +29,20 @@ STILL_TO_PAY = {
 def settle_account(session: Session, account: Account, now: datetime) -> None:
     """Bring status, plan and promises in line with the ledger's balance."""
     balance = balance_of(session, account.id)
-    if balance <= 0 and account.status is not AccountStatus.CLOSED:
-        _paid(session, account, now)
-    elif balance > 0 and account.status is AccountStatus.PAID:
-        # A refund re-opens the debt: back to the plan if one still runs, else the sequence.
-        account.status = (
-            AccountStatus.PLAN if live_plan(session, account.id) else AccountStatus.OPEN
-        )
-    elif balance > 0 and account.status is AccountStatus.OPEN:
+    if balance <= 0:
+        if account.status is not AccountStatus.CLOSED:
+            _paid(session, account, now)
+    else:
         plan = live_plan(session, account.id)
-        if plan is not None and plan.status is PlanStatus.ACTIVE:
+        if account.status is AccountStatus.PAID:
+            # A refund re-opens the debt: back to the plan if one still runs, else the sequence.
+            account.status = AccountStatus.PLAN if plan else AccountStatus.OPEN
+        elif (
+            account.status is AccountStatus.OPEN
+            and plan
+            and plan.status is PlanStatus.ACTIVE
+        ):
             account.status = AccountStatus.PLAN
-    if balance > 0:
-        plan = live_plan(session, account.id)
         if plan is not None:
             end_plan_if_spent(session, plan, account, now)
     account.updated_at = now
