@@ -8,8 +8,10 @@ A batch goes uploaded -> planned -> importing -> imported, or ends failed or can
   layouts need nothing, a layout the creditor mapped before gets that mapping again, and
   any other waits for `choose_mapping`.
 - `check_batch` is the dry run: counts, the first problem rows, and the full reports
-  (reasons as codes, worded when downloaded) beside the upload. `check_or_queue` checks
-  a small file at once and leaves a large one (`is_large`) to the worker.
+  (reasons as codes, worded when downloaded) beside the upload, with the rows it read and
+  checked, which the worker's import reads instead of the file (app.ingest.kept_rows).
+  `check_or_queue` checks a small file at once and leaves a large one (`is_large`) to
+  the worker.
 - `confirm_batch` imports a small file at once in the caller's transaction, once it has
   made sure the dry run still holds; a large one is queued, and the worker (`work_batches`)
   imports it in chunks, a transaction each, resumable after a crash without duplicates
@@ -58,6 +60,7 @@ from app.ingest.importer import (
     import_chunk,
     plan_import,
 )
+from app.ingest.kept_rows import keep_rows, kept_items, partial_path
 from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
 from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
@@ -130,21 +133,35 @@ class UploadStore:
         """The batch's problem rows, a JSON object a line (`read_report` reads them)."""
         return self.root / f"{batch.storage_path}.{kind.value}.jsonl"
 
+    def kept_rows(self, batch: ImportBatch) -> Path:
+        """The rows its dry run read and checked, for the import (app.ingest.kept_rows)."""
+        return self.root / f"{batch.storage_path}.rows.jsonl"
+
     def discard(self, batch: ImportBatch) -> None:
         """Delete the file and its reports."""
         for path in self.paths(batch):
             path.unlink(missing_ok=True)
 
     def paths(self, batch: ImportBatch) -> list[Path]:
-        """Every file kept for the batch: the upload and its reports."""
+        """Every file kept for the batch: the upload, its rows and its reports."""
         if not batch.storage_path:
             return []
-        return [self.file(batch), *(self.report(batch, kind) for kind in ReportKind)]
+        return [
+            *self.import_paths(batch),
+            *(self.report(batch, kind) for kind in ReportKind),
+        ]
+
+    def import_paths(self, batch: ImportBatch) -> list[Path]:
+        """What the import reads: the upload and the rows kept from it."""
+        if not batch.storage_path:
+            return []
+        rows = self.kept_rows(batch)
+        return [self.file(batch), rows, partial_path(rows)]
 
     def discard_file(self, batch: ImportBatch) -> None:
-        """Delete the uploaded file, keeping the reports."""
-        if batch.storage_path:
-            self.file(batch).unlink(missing_ok=True)
+        """Delete the uploaded file and its kept rows, keeping the reports."""
+        for path in self.import_paths(batch):
+            path.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -613,6 +630,7 @@ def _reset(store: UploadStore, batch: ImportBatch) -> None:
     batch.error = None
     for kind in ReportKind:
         store.report(batch, kind).unlink(missing_ok=True)
+    store.kept_rows(batch).unlink(missing_ok=True)
 
 
 def _mapping_of(batch: ImportBatch) -> ColumnMapping | None:
@@ -655,6 +673,7 @@ class _Source:
     """What it takes to read a batch's items, copied out of the ORM objects."""
 
     path: Path
+    kept: Path  # the rows a dry run read from it
     filename: str
     country: str
     currency: str
@@ -674,6 +693,7 @@ class _Source:
     ) -> _Source:
         return cls(
             store.file(batch),
+            store.kept_rows(batch),
             batch.filename,
             creditor.country,
             creditor.currency,
@@ -696,6 +716,32 @@ class _Source:
                 max_bytes=self.max_bytes,
                 mapping=self.mapping,
             )
+
+    def keeping(self) -> Generator[ImportItem, None, None]:
+        """The items, kept beside the upload once all are read (`checked_items`)."""
+        return keep_rows(self.items(), self.kept, self.terms)
+
+    def checked_items(self) -> Generator[ImportItem, None, None]:
+        """The items as a dry run under the same terms read them, else read again.
+
+        :raises FileRejected: the file is gone or unusable.
+        """
+        if not self.path.is_file():
+            raise FileRejected(Reason.of(Code.FILE_GONE))
+        kept = kept_items(self.kept, self.terms)
+        yield from self.items() if kept is None else kept
+
+    @property
+    def terms(self) -> dict[str, Any]:
+        """Everything but the file that the items depend on."""
+        return {
+            "filename": self.filename,
+            "country": self.country,
+            "currency": self.currency,
+            "today": self.today.isoformat(),
+            "mapping": self.mapping.to_dict() if self.mapping else None,
+            "max_bytes": self.max_bytes,
+        }
 
 
 @contextlib.contextmanager
@@ -754,7 +800,7 @@ def check_batch(
     references: list[str] = []
     # Held in memory per open account at Venlig, not per row of the file.
     unseen = _open_references(session, creditor)
-    items = _watched(source.items(), references, checkpoint, unseen)
+    items = _watched(source.keeping(), references, checkpoint, unseen)
     with contextlib.closing(items):
         plan = plan_import(session, creditor, items, now=now)
     summary = PlanSummary.of(
@@ -1309,7 +1355,7 @@ class _Run:
         if self.position == position:
             return
         self.close()
-        self.items = self.source.items()
+        self.items = self.source.checked_items()
         self.pending = []
         for _ in itertools.islice(self.items, position):
             pass
