@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict
@@ -272,6 +273,7 @@ class _Import:
         self.creditor = creditor
         self.now = now
         self.write = write
+        _plan_each_query(session)
         self.tally = _Tally()
         self.scratch = None if write else _Scratch()
         self.debtors = _Debtors(session, creditor, now, self.scratch)
@@ -498,8 +500,9 @@ class _Import:
             for (state, _, _), account_id in zip(self.new_accounts, ids, strict=True):
                 state.account_id = account_id
         if self.entries:
-            self.session.execute(
-                insert(cast(Table, LedgerEntry.__table__)),
+            _insert_rows(
+                self.session,
+                cast(Table, LedgerEntry.__table__),
                 [self._entry_values(e) for e in self.entries],
             )
         if self.touched:
@@ -543,6 +546,18 @@ class _Import:
             "occurred_at": self.now,
             "created_at": self.now,
         }
+
+
+def _plan_each_query(session: Session) -> None:
+    """Have PostgreSQL plan each of this transaction's queries for its own values.
+
+    The driver prepares a statement it has sent five times, and PostgreSQL may then settle
+    on one generic plan. The import sends the same lookups window after window while it
+    fills the tables, faster than their statistics follow: a plan settled on while a
+    table looked empty scans all of it, at every window, as it grows.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def _outcome(
@@ -866,24 +881,56 @@ def _phone_key(phone: str, folded_name: str) -> str:
 def _insert(
     session: Session, model: type[Debtor] | type[Account], rows: list[dict[str, object]]
 ) -> list[int]:
-    """Insert the rows with one executemany; their new ids, in the rows' order.
+    """Insert the rows with one statement; their new ids, in the rows' order.
 
-    PostgreSQL returns the ids in order. SQLite would send a statement per row for that,
-    so there the ids are counted on from the largest: an integer primary key takes the
-    largest plus one, and the import's transaction (BEGIN IMMEDIATE) is the only writer.
+    PostgreSQL hands out the ids from the table's sequence first (one query, safe beside
+    other writers). SQLite would send a statement per row to return ids, so there they
+    are counted on from the largest: an integer primary key takes the largest plus one,
+    and the import's transaction (BEGIN IMMEDIATE) is the only writer.
     """
-    table = cast(Table, model.__table__)  # Core: none of the ORM's per-row bookkeeping
+    table = cast(Table, model.__table__)
     if session.get_bind().dialect.name != "sqlite":
-        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        return list(session.scalars(statement, rows))
+        sequence = func.pg_get_serial_sequence(table.name, table.c.id.name)
+        numbers = func.generate_series(1, len(rows))
+        ids = list(session.scalars(select(func.nextval(sequence)).select_from(numbers)))
+        _insert_rows(
+            session,
+            table,
+            [row | {"id": id_} for row, id_ in zip(rows, ids, strict=True)],
+        )
+        return ids
     largest = select(func.coalesce(func.max(table.c.id), 0))
     before = int(session.scalar(largest) or 0)
-    session.execute(insert(table), rows)
+    _insert_rows(session, table, rows)
     after = int(session.scalar(largest) or 0)
     if after != before + len(rows):
         name = model.__tablename__
         raise RuntimeError(f"{name}: ids {before + 1}..{after} for {len(rows)} rows")
     return list(range(before + 1, after + 1))
+
+
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, object]]) -> None:
+    """Insert the rows (dicts with the same keys) with Core, not the ORM's per-row work.
+
+    SQLite takes them as one executemany. PostgreSQL gets one array per column and a
+    single INSERT ... SELECT FROM unnest(...): an executemany there runs the insert once
+    per row, and a multi-row VALUES list is a statement so long that the driver and the
+    server spend more time parsing it than inserting. The arrays' elements are bound by
+    the columns' own types, as an insert of the rows would bind them.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    columns = func.unnest(
+        *(
+            bindparam(
+                name, [row[name] for row in rows], type_=ARRAY(table.c[name].type)
+            )
+            for name in names
+        )
+    ).table_valued(*names)
+    session.execute(insert(table).from_select(names, select(columns.render_derived())))
 
 
 def _language(country: str, creditor: Creditor) -> Language:
