@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -18,6 +18,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+# Execution option marking an engine's connections as reading only (see ReadingSession).
+READING_OPTION = "venlig_reading"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -85,7 +87,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock at once, so it never fails half-way on a lock another
+        # writer holds; a reader begins deferred, and WAL readers wait for no one.
+        reading = connection.get_execution_options().get(READING_OPTION)
+        connection.exec_driver_sql("BEGIN DEFERRED" if reading else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -99,3 +104,34 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     """A session factory whose objects stay readable after commit (views render after it)."""
     return sessionmaker(bind=bind, expire_on_commit=False, **kwargs)
+
+
+class WriteWhileReading(RuntimeError):
+    """Something tried to write through a session opened for reading only."""
+
+
+class ReadingSession(Session):
+    """A session that only reads: on SQLite its transactions begin deferred, and any write
+    through it is refused, since a deferred transaction that later writes can fail at once
+    on a busy database instead of waiting its turn."""
+
+
+@event.listens_for(ReadingSession, "do_orm_execute")
+def _refuse_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteWhileReading(f"a reading session was asked to run {state.statement}")
+
+
+@event.listens_for(ReadingSession, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    changed = [*session.new, *session.dirty, *session.deleted]
+    if changed:
+        raise WriteWhileReading(f"a reading session was asked to save {changed[:3]}")
+
+
+def reading_sessionmaker(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """`factory`'s sessions, but opened for reading only (see ReadingSession)."""
+    bind = factory.kw.get("bind")
+    if isinstance(bind, Engine):
+        bind = bind.execution_options(**{READING_OPTION: True})
+    return sessionmaker(**{**factory.kw, "bind": bind, "class_": ReadingSession})

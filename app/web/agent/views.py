@@ -42,7 +42,7 @@ from app.models.enums import ConversationOutcome, PlanFrequency, Role
 from app.risk.requests import DisputeReason, HardshipReason
 from app.web.agent import forms
 from app.web.auth.login import current_staff, roles_required
-from app.web.db import get_session, get_sessionmaker
+from app.web.db import get_session, get_sessionmaker, writes_on_read
 from app.web.i18n import local_date
 from app.web.live.lines import offer_terms, stream_payload, template_helpers
 from app.web.live.stream import event_stream, resume_after
@@ -87,6 +87,7 @@ def _fetch() -> bool:
 
 
 @bp.get("/")
+@writes_on_read  # the agent is present
 @roles_required(*CHAT_STAFF)
 def queue() -> ResponseReturnValue:
     db, user, now = get_session(), current_staff(), utcnow()
@@ -101,6 +102,7 @@ def queue() -> ResponseReturnValue:
 
 
 @bp.get("/queue/rows")
+@writes_on_read  # the agent is present
 @roles_required(*CHAT_STAFF)
 def queue_rows() -> ResponseReturnValue:
     """The queue's rows, refreshed by the page every few seconds (also the heartbeat)."""
@@ -140,6 +142,7 @@ def take(conversation_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/c/<int:conversation_id>")
+@writes_on_read
 @roles_required(*CHAT_STAFF)
 def conversation(conversation_id: int) -> ResponseReturnValue:
     db, now = get_session(), utcnow()

@@ -27,9 +27,10 @@ from app.web.api.schemas import (
     IdempotencyHeaderSchema,
     encode_cursor,
 )
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 
-bp = Blueprint("api_accounts", __name__, url_prefix="/api/v1")
+# Every API request, GETs too, records when its key was last used.
+bp = writes_on_read(Blueprint("api_accounts", __name__, url_prefix="/api/v1"))
 TAGS = ["Accounts"]
 REPLAYED = "Idempotent-Replayed"
 

@@ -16,10 +16,11 @@ from app.web.api.schemas import (
     PlansQuerySchema,
     encode_cursor,
 )
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 
-payments_bp = Blueprint("api_payments", __name__, url_prefix="/api/v1")
-plans_bp = Blueprint("api_plans", __name__, url_prefix="/api/v1")
+# Every API request, GETs too, records when its key was last used.
+payments_bp = writes_on_read(Blueprint("api_payments", __name__, url_prefix="/api/v1"))
+plans_bp = writes_on_read(Blueprint("api_plans", __name__, url_prefix="/api/v1"))
 
 
 @payments_bp.route("/payments", methods=["GET"], tags=["Payments"])

@@ -54,7 +54,7 @@ from app.web.creditor.wordings import (
     text_form,
     text_slots,
 )
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 from app.web.i18n import LANGUAGE_NAMES
 from reminders import editing, step_texts
 from reminders.editing import Issue, Problem, SequenceInvalid, StepDraft
@@ -110,6 +110,7 @@ def _when(step: Step) -> str:
 
 
 @bp.get("/sequence")
+@writes_on_read  # previewing a real debtor's texts is audited
 @roles_required(*EDITORS)
 def sequence() -> ResponseReturnValue:
     creditor = _chosen_creditor(request.args.get("creditor", type=int))

@@ -44,7 +44,7 @@ from app.errors import DomainError, NotFound
 from app.models import Conversation, Debtor, User
 from app.models.enums import ConversationStatus
 from app.services.notices import may_text
-from app.web.db import get_session, get_sessionmaker
+from app.web.db import get_session, get_sessionmaker, writes_on_read
 from app.web.extensions import limiter
 from app.web.live.lines import stream_payload, template_helpers, when_open
 from app.web.live.stream import event_stream, resume_after
@@ -96,6 +96,7 @@ def _wants_json() -> bool:
 
 
 @bp.get("/help")
+@writes_on_read  # marks what the debtor has now seen
 @verified
 def talk_to_person(debtor: Debtor) -> ResponseReturnValue:
     return _chat_page(debtor, ChatForm(), CsatForm())

@@ -50,7 +50,7 @@ from app.services.portal_links import (
     is_locked,
     verify,
 )
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 from app.web.extensions import limiter
 from app.web.portal import session as portal
 from app.web.portal.forms import (
@@ -331,6 +331,7 @@ def pay_instalment(debtor: Debtor, instalment_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/plans/<int:plan_id>/card")
+@writes_on_read
 @verified
 def card_page(debtor: Debtor, plan_id: int) -> ResponseReturnValue:
     plan = get_session().get(PaymentPlan, plan_id)

@@ -9,7 +9,7 @@ from app.clock import utcnow
 from app.models import User
 from app.services import access, audit, ledger
 from app.web.auth.login import ALL_STAFF, current_staff, roles_required
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 
 bp = Blueprint("records", __name__)
 
@@ -26,6 +26,7 @@ def debtors() -> ResponseReturnValue:
 
 
 @bp.get("/debtors/<int:debtor_id>")
+@writes_on_read  # opening a record is audited
 @roles_required(*ALL_STAFF)
 def debtor(debtor_id: int) -> ResponseReturnValue:
     db, staff = get_session(), current_staff()
@@ -39,6 +40,7 @@ def debtor(debtor_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/accounts/<int:account_id>")
+@writes_on_read  # opening a record is audited
 @roles_required(*ALL_STAFF)
 def account(account_id: int) -> ResponseReturnValue:
     db, staff = get_session(), current_staff()

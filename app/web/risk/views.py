@@ -34,7 +34,7 @@ from app.risk.queue import (
 )
 from app.services import access, audit
 from app.web.auth.login import current_staff, roles_required
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 from app.web.urls import safe_next_url
 
 bp = Blueprint("risk", __name__, url_prefix="/risk")
@@ -107,6 +107,7 @@ def rates() -> ResponseReturnValue:
 
 
 @bp.get("/accounts/<int:account_id>/file")
+@writes_on_read  # opening the file is audited
 @roles_required(*REVIEWERS)
 def account_file(account_id: int) -> ResponseReturnValue:
     wanted = request.args.get("format", "page")

@@ -52,7 +52,7 @@ from app.models import Creditor, ImportBatch, User
 from app.models.enums import Role
 from app.services import access
 from app.web.auth.login import current_staff, roles_required
-from app.web.db import get_session
+from app.web.db import get_session, writes_on_read
 from app.web.uploads.forms import (
     FIELD_LABELS,
     REQUIRED_FIELDS,
@@ -280,6 +280,7 @@ def status(batch_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<int:batch_id>/columns", methods=["GET", "POST"])
+@writes_on_read  # a file found unreadable on the way is marked failed
 @roles_required(*UPLOADERS)
 def mapping(batch_id: int) -> ResponseReturnValue:
     db, staff = get_session(), current_staff()
