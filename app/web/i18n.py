@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from flask import Flask, current_app, request, session
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 from app.services.formatting import format_money
@@ -150,7 +152,11 @@ def register_i18n(app: Flask) -> None:
         short_date=short_date,
         phone_link=phone_link,
     )
+    app.context_processor(_page_translations)
     app.jinja_env.globals.update(
+        _=page_gettext,
+        gettext=page_gettext,
+        ngettext=page_ngettext,
         LANGUAGE_NAMES=LANGUAGE_NAMES,
         get_locale=get_locale,
         status_label=lambda status: STATUS_LABELS.get(str(status), str(status)),
@@ -162,6 +168,42 @@ def register_i18n(app: Flask) -> None:
         severity_label=lambda severity: _label(SEVERITY_LABELS, severity),
         signal_status=lambda status: _label(SIGNAL_STATUS_LABELS, status),
     )
+
+
+# The page's translations, looked up once per rendered page instead of once per string: a
+# page has dozens of strings, and each Flask-Babel lookup walks the request context anew.
+_PAGE_TRANSLATIONS = "_page_translations"
+
+
+def _page_translations() -> dict[str, Any]:
+    return {_PAGE_TRANSLATIONS: get_translations()}
+
+
+def _translations(context: Context) -> Any:
+    return context.get(_PAGE_TRANSLATIONS) or get_translations()
+
+
+def _as_template_text(context: Context, text: str, variables: dict[str, Any]) -> str:
+    # As Jinja's "newstyle" gettext: the catalog's text is trusted like template text (it is
+    # ours), the values are escaped, and it is always %-formatted.
+    shown = Markup(text) if context.eval_ctx.autoescape else text  # noqa: S704
+    return shown % variables
+
+
+@pass_context
+def page_gettext(context: Context, message: str, /, **variables: Any) -> str:
+    return _as_template_text(
+        context, _translations(context).ugettext(message), variables
+    )
+
+
+@pass_context
+def page_ngettext(
+    context: Context, singular: str, plural: str, count: int, /, **variables: Any
+) -> str:
+    variables.setdefault("num", count)
+    text = _translations(context).ungettext(singular, plural, count)
+    return _as_template_text(context, text, variables)
 
 
 def _label(labels: dict[str, Any], key: object) -> str:
