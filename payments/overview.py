@@ -6,8 +6,18 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import BindParameter, bindparam, select
+from sqlalchemy import (
+    BindParameter,
+    String,
+    bindparam,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from app.models import (
     Account,
@@ -93,16 +103,22 @@ _ACCOUNTS = (
     .where(Account.debtor_id == bindparam("debtor_id"), Account.status.in_(SHOWN))
     .order_by(Account.due_on, Account.id)
 )
-_LEDGER_ROWS = select(
-    LedgerEntry.account_id,
-    LedgerEntry.kind,
-    LedgerEntry.amount_minor,
-    LedgerEntry.occurred_at,
-).where(LedgerEntry.account_id.in_(_IDS))
-_REMINDERS_SENT = select(Message.account_id, Message.sent_at).where(
-    Message.account_id.in_(_IDS),
-    Message.status.in_(_SENT),
-    Message.sent_at.is_not(None),
+# The account's story in one read: its ledger entries, and the reminders sent about it.
+_REMINDER = "reminder"
+_STORY_ROWS: CompoundSelect[int, str, int | None, datetime] = union_all(
+    select(
+        LedgerEntry.account_id,
+        cast(LedgerEntry.kind, String),
+        LedgerEntry.amount_minor,
+        LedgerEntry.occurred_at,
+    ).where(LedgerEntry.account_id.in_(_IDS)),
+    select(
+        Message.account_id, literal(_REMINDER, String), null(), Message.sent_at
+    ).where(
+        Message.account_id.in_(_IDS),
+        Message.status.in_(_SENT),
+        Message.sent_at.is_not(None),
+    ),
 )
 _LIVE_PLANS = (
     select(PaymentPlan)
@@ -124,8 +140,7 @@ def accounts_for(session: Session, debtor: Debtor) -> list[AccountView]:
     """Every shown account of the debtor, in a fixed number of queries however many there are."""
     accounts = list(session.scalars(_ACCOUNTS, {"debtor_id": debtor.id}))
     ids = [a.id for a in accounts]
-    balances, histories = _ledgers(session, ids)
-    _add_reminders(session, ids, histories)
+    balances, histories = _stories(session, ids)
     plans = _live_plans(session, ids)
     promises = _pending_promises(session, ids)
     return [
@@ -166,31 +181,27 @@ def _pending_promises(
     return {promise.account_id: promise for promise in promises}
 
 
-def _ledgers(
+def _stories(
     session: Session, account_ids: list[int]
 ) -> tuple[dict[int, int], dict[int, list[Happening]]]:
-    """Balances and ledger stories from one read of the entries, in the same transaction:
-    the balance is their signed sum, as in app/services/ledger.py, never a stored figure."""
+    """Balances and stories from one read of the entries and reminders, in the same
+    transaction: the balance is the entries' signed sum, as in app/services/ledger.py, never
+    a stored figure."""
     balances: dict[int, int] = defaultdict(int)
     histories: dict[int, list[Happening]] = defaultdict(list)
-    rows = session.execute(_LEDGER_ROWS, {"ids": account_ids})
-    for account_id, kind, amount_minor, occurred_at in rows:
+    for account_id, kind, amount_minor, at in session.execute(
+        _STORY_ROWS, {"ids": account_ids}
+    ):
+        if amount_minor is None:  # a reminder: no money moved
+            histories[account_id].append(Happening(at=at, kind=kind))
+            continue
         balances[account_id] += (
             amount_minor if kind in RAISES_BALANCE else -amount_minor
         )
         histories[account_id].append(
-            Happening(at=occurred_at, kind=kind.value, amount_minor=amount_minor)
+            Happening(at=at, kind=kind, amount_minor=amount_minor)
         )
     return balances, histories
-
-
-def _add_reminders(
-    session: Session, account_ids: list[int], histories: dict[int, list[Happening]]
-) -> None:
-    reminders = session.execute(_REMINDERS_SENT, {"ids": account_ids})
-    for account_id, sent_at in reminders:
-        if account_id is not None and sent_at is not None:
-            histories[account_id].append(Happening(at=sent_at, kind="reminder"))
 
 
 def next_instalment(plan: PaymentPlan) -> Instalment | None:
