@@ -7,8 +7,8 @@ rare script) is written as a visible marker such as [U+1F600] instead of being d
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable
-from dataclasses import dataclass
+from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -46,6 +46,13 @@ class PdfWords:
     nothing_yet: str
     page_of: str
     markers: str
+    # The reader's words for the codes of kinds, channels and statuses; a code without words
+    # is shown as it is.
+    worded: Mapping[str, str] = field(default_factory=dict)
+
+    def of_code(self, code: str) -> str:
+        worded = self.worded.get(code)
+        return f"{worded} ({code})" if worded else code
 
 
 @dataclass(frozen=True)
@@ -147,9 +154,11 @@ class _ComplaintPdf(FPDF):
         self._wrapped(
             f"{words.local_time}: {_local(entry.at, zone)}   {_utc(entry.at)}"
         )
-        facts = [(words.kind, entry.kind)]
-        facts += [(words.channel, entry.channel)] if entry.channel else []
-        facts += [(words.status, entry.status)] if entry.status else []
+        facts = [(words.kind, words.of_code(entry.kind))]
+        facts += (
+            [(words.channel, words.of_code(entry.channel))] if entry.channel else []
+        )
+        facts += [(words.status, words.of_code(entry.status))] if entry.status else []
         self._font(9)
         self._wrapped("   ".join(f"{label}: {value}" for label, value in facts))
         if entry.summary:

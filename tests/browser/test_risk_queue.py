@@ -40,6 +40,12 @@ def _download_the_complaint_file_as_pdf(
     page.goto(f"{live_server.url}/risk/accounts/{account_id}/file")
     expect(page.get_by_role("heading", name="Complaint file")).to_be_visible()
     expect(page.get_by_role("table")).to_contain_text(said)
+    expect(page.get_by_role("table")).to_contain_text("Text received")
+    # On a phone the entries stack as cards instead of scrolling sideways.
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert_accessible(page)
+    screenshot(page, "complaint-file-en-390")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download PDF").click()
     download = download_info.value

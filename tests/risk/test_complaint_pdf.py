@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pypdf
@@ -111,3 +112,9 @@ def test_an_empty_file_says_so() -> None:
 def test_only_characters_the_font_lacks_become_markers() -> None:
     glyphs = {ord(char) for char in "abæøå "}
     assert showable("æ 🦊\tø\r\nå", glyphs) == "æ [U+1F98A]    ø\nå"
+
+
+def test_codes_are_worded_for_the_reader_and_keep_the_code_beside() -> None:
+    words = replace(WORDS, worded={"text_sent": "SMS sendt"})
+    assert words.of_code("text_sent") == "SMS sendt (text_sent)"
+    assert words.of_code("something_new") == "something_new"

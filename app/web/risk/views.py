@@ -35,6 +35,7 @@ from app.risk.queue import (
 from app.services import access, audit
 from app.web.auth.login import current_staff, roles_required
 from app.web.db import get_session, writes_on_read
+from app.web.i18n import COMPLAINT_FILE_WORDS
 from app.web.urls import safe_next_url
 
 bp = Blueprint("risk", __name__, url_prefix="/risk")
@@ -179,6 +180,7 @@ def _pdf_words() -> PdfWords:
             "Characters the font cannot show are written as [U+code point], "
             "e.g. [U+1F98A]; nothing is left out."
         ),
+        worded={code: str(words) for code, words in COMPLAINT_FILE_WORDS.items()},
     )
 
 

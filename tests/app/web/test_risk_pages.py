@@ -110,10 +110,13 @@ def test_a_supervisor_downloads_the_file_as_pdf_in_her_language(
     supervisor = make_user(session, now, Role.SUPERVISOR, language=Language.DA)
     session.commit()
     sign_in(client, supervisor.email)
-    page = client.get(f"/risk/accounts/{signal.account_id}/file")
-    assert f"/risk/accounts/{signal.account_id}/file?format=pdf" in page.get_data(
-        as_text=True
-    )
+    page = client.get(f"/risk/accounts/{signal.account_id}/file").get_data(as_text=True)
+    assert f"/risk/accounts/{signal.account_id}/file?format=pdf" in page
+    # Worded in her language, not as the file's codes.
+    assert "Risikosignal" in page
+    assert "SMS modtaget" in page
+    assert "risk_signal" not in page
+    assert "text_received" not in page
 
     download = client.get(f"/risk/accounts/{signal.account_id}/file?format=pdf")
 
@@ -126,6 +129,7 @@ def test_a_supervisor_downloads_the_file_as_pdf_in_her_language(
     assert download.data.startswith(b"%PDF-")
     text = _pdf_text(download.data)
     assert "Klagesag" in text
+    assert "SMS modtaget (text_received)" in text
     assert "Jeg har betalt! Lad mig være [U+1F98A]" in text
     assert "I will report you to Finanstilsynet" in text
     assert supervisor.email in text
