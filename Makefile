@@ -53,6 +53,7 @@ eval-risk: $(VENV)/.installed
 # Figures, not pass/fail: written to artifacts/bench/*.json and printed.
 bench: $(VENV)/.installed-dev translations
 	$(BIN)/python -m tests.bench.portal_overview
+	$(if $(TEST_DATABASE_URL),$(BIN)/python -m tests.bench.portal_overview --database-url $(TEST_DATABASE_URL))
 	$(BIN)/python -m tests.bench.reminders_engine
 	$(BIN)/python -m tests.bench.ingest_import
 	$(BIN)/python -m tests.bench.chat_latency $(if $(TEST_DATABASE_URL),--database-url $(TEST_DATABASE_URL))

@@ -17,6 +17,7 @@ import cProfile
 import pstats
 import tempfile
 import time
+from contextlib import ExitStack
 
 from sqlalchemy import func, select
 
@@ -27,7 +28,13 @@ from app.migrate import upgrade
 from app.models import Account, Creditor, Debtor
 from app.services.portal_links import factor_for, issue_link
 from app.web.db import get_engine, get_session
-from tests.bench.common import free_port, serve, verified_cookie, write_figures
+from tests.bench.common import (
+    free_port,
+    scratch_postgres,
+    serve,
+    verified_cookie,
+    write_figures,
+)
 from tests.bench.load import LoadResult, run_load
 
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
@@ -40,8 +47,13 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--profile", type=int, default=0, metavar="REQUESTS")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{tmp}/bench.db"
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as scratch:
+        # A PostgreSQL URL names the server: the bench seeds its own scratch database there.
+        url = (
+            scratch.enter_context(scratch_postgres(args.database_url))
+            if args.database_url
+            else f"sqlite:///{tmp}/bench.db"
+        )
         env = {
             "VENLIG_DATABASE_URL": url,
             "VENLIG_SECRET_KEY": SECRET,
