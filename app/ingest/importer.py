@@ -745,31 +745,34 @@ class _Debtors:
             self.planned_numbers = self.scratch.numbers(numbers)
             self.planned_phones = self.scratch.phones(phone_keys)
         self.by_number, self.by_phone = {}, {}
+        # Neither lookup is ordered in SQL: SQLite would then walk all the creditor's
+        # debtors in id order instead of using the index on number or phone, at every
+        # window of a file that is adding them.
         if numbers:
             found = self.session.execute(
-                select(Debtor.customer_number, Debtor.id)
-                .where(
+                select(Debtor.customer_number, Debtor.id).where(
                     Debtor.creditor_id == self.creditor.id,
-                    Debtor.customer_number.in_(numbers),
+                    Debtor.customer_number.in_(numbers),  # unique per creditor
                 )
-                .order_by(Debtor.id.desc())
             )
             self.by_number = {str(number): int(id_) for number, id_ in found}
         if phones:
+            # The creditor is picked here, not in SQL, for the same reason: without
+            # statistics SQLite prefers the index on the creditor to the one on phones.
             found_phones = self.session.execute(
                 select(
-                    Debtor.phone_e164, Debtor.id, Debtor.name, Debtor.customer_number
-                )
-                .where(
-                    Debtor.creditor_id == self.creditor.id,
-                    Debtor.phone_e164.in_(phones),
-                )
-                .order_by(Debtor.id)
+                    Debtor.creditor_id,
+                    Debtor.id,
+                    Debtor.phone_e164,
+                    Debtor.name,
+                    Debtor.customer_number,
+                ).where(Debtor.phone_e164.in_(phones))
             )
-            for phone, id_, name, number in found_phones:
-                self.by_phone.setdefault(str(phone), []).append(
-                    (int(id_), name, number)
-                )
+            for creditor_id, id_, phone, name, number in sorted(found_phones):
+                if creditor_id == self.creditor.id:
+                    self.by_phone.setdefault(str(phone), []).append(
+                        (int(id_), name, number)
+                    )
 
     def find_or_add(self, details: DebtorDetails) -> _DebtorRef:
         """The debtor; PLANNED_DEBTOR for one a dry run would add."""
