@@ -230,6 +230,11 @@ def check_page(page: Page, name: str) -> None:
     assert_accessible(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"{name}: the page is {width}px wide"
+    hidden = page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')]"
+        ".filter(el => el.scrollWidth > el.clientWidth).length"
+    )
+    assert not hidden, f"{name}: {hidden} table(s) must be scrolled sideways to be read"
 
 
 def account_card(page: Page, account: DemoAccount) -> Locator:
