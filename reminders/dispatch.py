@@ -44,6 +44,7 @@ from reminders.policy import (
 from reminders.segments import count_segments
 from reminders.sms import OutgoingSms, SentSms, SmsSender, SmsSendError
 from reminders.state import ContactFacts
+from reminders.status import apply_early_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,13 @@ def dispatch_due(
             record_outcome(
                 session, claimed[one.message_id], outcome, now=now, result=result
             )
+        session.flush()
+        apply_early_statuses(session, _provider_ids(outcomes), now=now)
     return result
+
+
+def _provider_ids(outcomes: list[SentSms | SmsSendError]) -> list[str]:
+    return [o.provider_id for o in outcomes if isinstance(o, SentSms)]
 
 
 def _send_all(
@@ -165,9 +172,10 @@ def deliver_one(
     ):
         message = session.get(Message, ready.message_id)
         assert message is not None
-        record_outcome(
-            session, message, call_provider(sender, ready.sms), now=now, result=result
-        )
+        outcome = call_provider(sender, ready.sms)
+        record_outcome(session, message, outcome, now=now, result=result)
+        session.flush()
+        apply_early_statuses(session, _provider_ids([outcome]), now=now)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,11 @@ from app.models import Message
 from app.models.enums import Channel, DecisionOutcome, MessageStatus
 from reminders.decisions import record_decision
 from reminders.sms import OutgoingSms, SentSms, SmsLookupError, SmsSender
-from reminders.status import apply_status
+from reminders.status import (
+    apply_early_statuses,
+    apply_status,
+    settle_early_statuses,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +57,14 @@ def reconcile_unknown(
     grace: timedelta = DEFAULT_GRACE,
     limit: int = 500,
 ) -> ReconcileResult:
-    """Look up, one transaction each, up to `limit` unknown texts that have no provider id.
+    """Look up, one transaction each, up to `limit` unknown texts that have no provider id;
+    first, apply status callbacks that came before their text's id was recorded.
 
     Each text stays locked (FOR UPDATE SKIP LOCKED on PostgreSQL) while the provider is
     asked, so workers reconciling at once never settle one text twice.
     """
+    with sessions.begin() as session:
+        settle_early_statuses(session, now=now)
     result = ReconcileResult()
     after_id = 0
     for _ in range(limit):
@@ -168,6 +175,7 @@ def _record_found(
     apply_status(
         session, found.provider_id, found.status, error_code=found.error_code, now=now
     )
+    apply_early_statuses(session, [found.provider_id], now=now)
     logger.info("message %s found at the provider as %s", message.id, found.provider_id)
 
 

@@ -16,7 +16,7 @@ from app.models.conversation import (
 from app.models.creditor import Creditor, PlanRules
 from app.models.debtor import Debtor
 from app.models.ingest import ApiIdempotency, ApiKey, ImportBatch, SavedMapping
-from app.models.message import ContactDecision, InboundMessage, Message
+from app.models.message import ContactDecision, EarlyStatus, InboundMessage, Message
 from app.models.payment import CheckoutAttempt, PaymentEvent
 from app.models.plan import Instalment, PaymentPlan, PromiseToPay
 from app.models.portal import PortalLink
@@ -45,6 +45,7 @@ __all__ = [
     "Creditor",
     "Debtor",
     "DebtorNote",
+    "EarlyStatus",
     "ImportBatch",
     "InboundMessage",
     "Instalment",

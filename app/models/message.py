@@ -60,6 +60,24 @@ class Message(Base):
     status_updated_at: Mapped[datetime | None]
 
 
+class EarlyStatus(Base):
+    """A provider's status callback that came before we had recorded the text's id.
+
+    The provider answers the send request and calls back on its own schedule; a callback can
+    win the race against the transaction that records the id. It waits here until the id is
+    recorded, and is then applied as if it had come just then.
+    """
+
+    __tablename__ = "early_statuses"
+    __table_args__ = (UniqueConstraint("provider_message_id", "provider_status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_message_id: Mapped[str] = mapped_column(String(64))
+    provider_status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(32))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class ContactDecision(Base):
     """Why a contact was deferred or suppressed, as the policy saw it at `checked_at`."""
 

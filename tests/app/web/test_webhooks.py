@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from app.models import Debtor, InboundMessage, Message
+from app.models import Debtor, EarlyStatus, InboundMessage, Message
 from app.models.enums import Channel, Language, MessageStatus
 from tests.factories import make_creditor, make_debtor
 
@@ -182,3 +182,22 @@ def test_a_cease_contact_text_is_recorded_and_stops_outreach(
     assert signal is not None
     assert signal.category == "cease_contact"
     assert session.get(Debtor, debtor.id).cease_contact_at is not None
+
+
+def test_a_callback_for_a_text_not_recorded_yet_is_kept_once(
+    make_app, session: Session
+) -> None:
+    app: Flask = make_app(PUBLIC_BASE_URL=BASE)
+    client, token = app.test_client(), app.config["DEV_TWILIO_AUTH_TOKEN"]
+    params = {
+        "MessageSid": "SMearly",
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+    }
+    for _ in range(2):  # delivered twice, as providers do
+        response = signed_post(client, "/webhooks/twilio/status", params, token)
+        assert response.status_code == 204
+    kept = session.scalars(select(EarlyStatus)).all()
+    assert [(k.provider_message_id, k.provider_status, k.error_code) for k in kept] == [
+        ("SMearly", "undelivered", "30003")
+    ]
