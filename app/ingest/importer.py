@@ -31,9 +31,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Conflict
 from app.ingest import values
@@ -344,11 +354,12 @@ class _Import:
         """The creditor's accounts with these numbers, with what imports said of them."""
         if not references:
             return {}
-        found = self.session.execute(
-            select(Account.id, Account.external_reference, Account.currency).where(
-                Account.creditor_id == self.creditor.id,
-                Account.external_reference.in_(references),
-            )
+        found = _with_keys(
+            self.session,
+            (Account.id, Account.external_reference, Account.currency),
+            Account.creditor_id == self.creditor.id,
+            Account.external_reference,
+            references,
         )
         by_id = {
             account_id: _AccountState(reference, currency, None, 0, account_id)
@@ -549,12 +560,13 @@ class _Import:
 
 
 def _plan_each_query(session: Session) -> None:
-    """Have PostgreSQL plan each of this transaction's queries for its own values.
+    """Have PostgreSQL plan each of this transaction's queries when it runs.
 
-    The driver prepares a statement it has sent five times, and PostgreSQL may then settle
-    on one generic plan. The import sends the same lookups window after window while it
-    fills the tables, faster than their statistics follow: a plan settled on while a
-    table looked empty scans all of it, at every window, as it grows.
+    The driver prepares a statement it has sent five times, and PostgreSQL may then keep
+    one generic plan for it. An import fills the tables it looks up, window after window,
+    and a plan made while a table was nearly empty (read it all rather than use an
+    index) soon reads tens of thousands of rows for every key. Planned at each run, a
+    query is planned for the table's size at the time.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
@@ -749,16 +761,18 @@ class _Debtors:
         # debtors in id order instead of using the index on number or phone, at every
         # window of a file that is adding them.
         if numbers:
-            found = self.session.execute(
-                select(Debtor.customer_number, Debtor.id).where(
-                    Debtor.creditor_id == self.creditor.id,
-                    Debtor.customer_number.in_(numbers),  # unique per creditor
-                )
+            found = _with_keys(
+                self.session,
+                (Debtor.customer_number, Debtor.id),
+                Debtor.creditor_id == self.creditor.id,
+                Debtor.customer_number,  # unique per creditor
+                numbers,
             )
             self.by_number = {str(number): int(id_) for number, id_ in found}
         if phones:
             # The creditor is picked here, not in SQL, for the same reason: without
-            # statistics SQLite prefers the index on the creditor to the one on phones.
+            # statistics (or with some taken before this import) SQLite and PostgreSQL
+            # prefer the index on the creditor to the one on phones.
             found_phones = self.session.execute(
                 select(
                     Debtor.creditor_id,
@@ -934,6 +948,34 @@ def _insert_rows(session: Session, table: Table, rows: list[dict[str, object]]) 
         )
     ).table_valued(*names)
     session.execute(insert(table).from_select(names, select(columns.render_derived())))
+
+
+def _with_keys(
+    session: Session,
+    columns: tuple[InstrumentedAttribute[Any], ...],
+    of_creditor: ColumnElement[bool],
+    key: InstrumentedAttribute[Any],
+    keys: set[str],
+) -> Iterable[Any]:
+    """The creditor's rows whose `key` is one of `keys`, found in the unique index on
+    (creditor, key).
+
+    Asked with IN (...), PostgreSQL goes by its statistics, which lag far behind tables an
+    import is filling (autovacuum analyzes them a minute or more later): it then reads
+    all of the creditor's rows at every window, ever more as the import goes on. One
+    probe per key, a lateral subquery with LIMIT 1 that it cannot turn into a join, uses
+    the unique index whatever the statistics say. SQLite picks that index by itself.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return session.execute(select(*columns).where(of_creditor, key.in_(keys)))
+    wanted = (
+        func.unnest(bindparam("keys", sorted(keys), type_=ARRAY(key.type)))
+        .table_valued("key")
+        .render_derived()
+    )
+    probe = select(*columns).where(of_creditor, key == wanted.c.key).offset(0).lateral()
+    found = select(*probe.c).select_from(wanted).join(probe, true())
+    return session.execute(found)
 
 
 def _language(country: str, creditor: Creditor) -> Language:

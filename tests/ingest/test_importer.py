@@ -134,7 +134,7 @@ def test_rows_are_looked_up_and_written_a_window_at_a_time(
     assert count(session, LedgerEntry, creditor) == rows
     assert count(session, Debtor, creditor) == 700
     # A few lookups (and inserts) per window of rows, however many rows it holds, and
-    # on PostgreSQL one setting per run (plan each query for its values).
+    # on PostgreSQL one setting per run (plan each query when it runs).
     windows, per_run = 3, 1
     assert dry_run <= 3 * windows + per_run
     assert len(statements) - dry_run <= 10 * windows + per_run
