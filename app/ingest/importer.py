@@ -43,6 +43,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import Conflict
@@ -929,25 +930,38 @@ def _insert(
 def _insert_rows(session: Session, table: Table, rows: list[dict[str, object]]) -> None:
     """Insert the rows (dicts with the same keys) with Core, not the ORM's per-row work.
 
-    SQLite takes them as one executemany. PostgreSQL gets one array per column and a
-    single INSERT ... SELECT FROM unnest(...): an executemany there runs the insert once
-    per row, and a multi-row VALUES list is a statement so long that the driver and the
-    server spend more time parsing it than inserting. The arrays' elements are bound by
-    the columns' own types, as an insert of the rows would bind them.
+    SQLite takes them as one executemany. PostgreSQL takes them as one COPY: an
+    executemany there runs the insert once per row, a multi-row VALUES list is a statement
+    so long that the driver and the server spend more time parsing it than inserting, and
+    arrays for an INSERT ... SELECT FROM unnest(...) are built element by element in
+    Python. Each value is first bound by its column's type, as an insert would bind it,
+    and the driver's errors are raised as SQLAlchemy's (a unique key taken by another
+    writer is an IntegrityError, as from an insert).
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(insert(table), rows)
         return
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
     names = list(rows[0])
-    columns = func.unnest(
-        *(
-            bindparam(
-                name, [row[name] for row in rows], type_=ARRAY(table.c[name].type)
-            )
-            for name in names
-        )
-    ).table_valued(*names)
-    session.execute(insert(table).from_select(names, select(columns.render_derived())))
+    binders = [
+        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in names
+    ]
+    statement = (
+        f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    )
+    driver: Any = session.connection().connection.driver_connection
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [row[n] if bind is None else bind(row[n]) for n, bind in binders]
+                )
+    except dialect.loaded_dbapi.Error as error:
+        raise DBAPIError.instance(
+            statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from error
 
 
 def _with_keys(
@@ -963,8 +977,9 @@ def _with_keys(
     Asked with IN (...), PostgreSQL goes by its statistics, which lag far behind tables an
     import is filling (autovacuum analyzes them a minute or more later): it then reads
     all of the creditor's rows at every window, ever more as the import goes on. One
-    probe per key, a lateral subquery with LIMIT 1 that it cannot turn into a join, uses
-    the unique index whatever the statistics say. SQLite picks that index by itself.
+    probe per key, a lateral subquery that OFFSET 0 keeps from being folded into a join,
+    uses the unique index once the table has any statistics (before that, PostgreSQL
+    rates the index on the creditor alone as good). SQLite picks that index by itself.
     """
     if session.get_bind().dialect.name == "sqlite":
         return session.execute(select(*columns).where(of_creditor, key.in_(keys)))

@@ -12,13 +12,16 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.ingest import importer
 from app.ingest.importer import (
     WINDOW,
     ImportPlan,
     PlanChanged,
     apply_import,
+    import_chunk,
     plan_import,
     rejection_report,
 )
@@ -491,3 +494,15 @@ def _sample(name: str) -> list[ImportItem]:
     path: Path = SAMPLES / name
     with path.open("rb") as stream:
         return read_stream(stream, filename=path.name)
+
+
+def test_an_invoice_another_writer_added_meanwhile_fails_as_an_integrity_error(
+    session: Session, creditor: Creditor, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As from an insert: the worker then takes the chunk again instead of failing it."""
+    debtor = make_debtor(session, creditor, now)
+    make_account(session, debtor, now, external_reference="F-1")
+    session.flush()
+    monkeypatch.setattr(importer, "_with_keys", lambda *_args: [])  # looked up before
+    with pytest.raises(IntegrityError):
+        import_chunk(session, creditor, items(FIRST_UPLOAD), now=now)
