@@ -443,10 +443,13 @@ class _Import:
             self.planned[row.external_reference] = (balance, row.currency)
             self.fresh.append((row.external_reference, balance, row.currency))
         self.tally.created += 1
-        self.tally.flagged.extend(
-            RowError(row.rows, w.field, w.reason, w.raw_value, row.external_reference)
-            for w in row.warnings
-        )
+        if row.warnings:
+            self.tally.flagged.extend(
+                RowError(
+                    row.rows, w.field, w.reason, w.raw_value, row.external_reference
+                )
+                for w in row.warnings
+            )
 
     def _adjust(self, difference: int, state: _AccountState) -> None:
         state.adjustments += 1
@@ -729,6 +732,9 @@ class _Debtors:
         self.creditor = creditor
         self.now = now
         self.scratch = scratch  # a dry run's; None when writing
+        # Worked out once, not for every debtor written.
+        self.timezone = _creditor_timezone(creditor)
+        self.languages: dict[str, Language] = {}
         self.created = 0
         self.by_number: dict[str, int] = {}
         self.by_phone: dict[str, list[tuple[int, str, str | None]]] = {}
@@ -873,6 +879,11 @@ class _Debtors:
                 new.id = debtor_id
         self.new, self.new_numbers, self.new_phones = [], {}, {}
 
+    def _language(self, country: str) -> Language:
+        if country not in self.languages:
+            self.languages[country] = _language(country, self.creditor)
+        return self.languages[country]
+
     def _values(self, details: DebtorDetails) -> dict[str, object]:
         return {
             "creditor_id": self.creditor.id,
@@ -880,8 +891,8 @@ class _Debtors:
             "name": details.name,
             "phone_e164": details.phone,
             "email": details.email,
-            "language": _language(details.country, self.creditor),
-            "timezone": details.timezone or _creditor_timezone(self.creditor),
+            "language": self._language(details.country),
+            "timezone": details.timezone or self.timezone,
             "country": details.country,
             "birth_date": details.birth_date,
             "postcode": details.postcode,
