@@ -209,6 +209,26 @@ def test_words_quoted_from_someone_else_do_not_count(text: str) -> None:
     assert "legal_threat" not in categories(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("if you don't stop texting me i will call my lawyer", "cease_contact"),
+        ("hvis I ikke holder op med at skrive går jeg til advokat", "cease_contact"),
+        ("hvis dere ikke slutter å sende meldinger klager jeg", "cease_contact"),
+        ("dersom dere ikke fjerner gebyret går jeg til forliksrådet", "dispute_amount"),
+        ("if you don't remove the fee I'll see you in court", "dispute_amount"),
+    ],
+)
+def test_a_condition_put_to_us_demands_what_follows_its_negation(
+    text: str, category: str
+) -> None:
+    assert category in categories(text)
+
+
+def test_a_condition_about_the_debtor_still_negates() -> None:
+    assert "already_paid" not in categories("if I don't get paid friday I can't pay")
+
+
 def test_the_debtor_quoting_themself_still_counts() -> None:
     assert "cease_contact" in categories('I said "stop texting me" last week!')
 
