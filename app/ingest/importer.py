@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import functools
 import io
 import itertools
 import sqlite3
@@ -939,40 +940,55 @@ def _insert(
 
 
 def _insert_rows(session: Session, table: Table, rows: list[dict[str, object]]) -> None:
-    """Insert the rows (dicts with the same keys) with Core, not the ORM's per-row work.
+    """Insert the rows (dicts with the same keys) in bulk, as the driver takes them best.
 
-    SQLite takes them as one executemany. PostgreSQL takes them as one COPY: an
-    executemany there runs the insert once per row, a multi-row VALUES list is a statement
-    so long that the driver and the server spend more time parsing it than inserting, and
-    arrays for an INSERT ... SELECT FROM unnest(...) are built element by element in
-    Python. Each value is first bound by its column's type, as an insert would bind it,
-    and the driver's errors are raised as SQLAlchemy's (a unique key taken by another
-    writer is an IntegrityError, as from an insert).
+    Each value is first bound by its column's type, once, as an insert of the rows would
+    bind it; the rows then go to the driver whole, without SQLAlchemy's work per row and
+    parameter. SQLite takes them as one executemany. PostgreSQL takes them as one COPY:
+    an executemany there runs the insert once per row, a multi-row VALUES list is a
+    statement so long that the driver and the server spend more time parsing it than
+    inserting, and arrays for an INSERT ... SELECT FROM unnest(...) are built element by
+    element in Python. The driver's errors are raised as SQLAlchemy's either way (a
+    unique key another writer took meanwhile is an IntegrityError, as from an insert).
     """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(insert(table), rows)
-        return
     dialect = session.get_bind().dialect
-    quote = dialect.identifier_preparer.quote
-    names = list(rows[0])
+    names = [column.name for column in table.columns if column.name in rows[0]]
     binders = [
-        (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        (
+            name,
+            _binder(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)),
+        )
         for name in names
     ]
-    statement = (
-        f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
-    )
+    values = [
+        [row[name] if bind is None else bind(row[name]) for name, bind in binders]
+        for row in rows
+    ]
+    if dialect.name == "sqlite":
+        # Positional parameters, in the table's column order, as `names` are.
+        inserting = insert(table).compile(dialect=dialect, column_keys=names)
+        session.connection().exec_driver_sql(str(inserting), [tuple(v) for v in values])
+        return
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    statement = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
     driver: Any = session.connection().connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [row[n] if bind is None else bind(row[n]) for n, bind in binders]
-                )
+            for row_values in values:
+                copy.write_row(row_values)
     except dialect.loaded_dbapi.Error as error:
         raise DBAPIError.instance(
             statement, None, error, dialect.loaded_dbapi.Error, dialect=dialect
         ) from error
+
+
+def _binder(
+    process: Callable[[Any], Any] | None,
+) -> Callable[[Any], Any] | None:
+    """The column's bind processing, done once per distinct value of an insert: most
+    repeat from row to row (the time of the import, the creditor, currency, dates)."""
+    return None if process is None else functools.cache(process)
 
 
 def _with_keys(
