@@ -138,7 +138,7 @@ class UploadStore:
         return self.root / f"{batch.storage_path}.rows.jsonl"
 
     def discard(self, batch: ImportBatch) -> None:
-        """Delete the file and its reports."""
+        """Delete the file, the rows kept from it and its reports."""
         for path in self.paths(batch):
             path.unlink(missing_ok=True)
 
