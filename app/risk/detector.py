@@ -6,7 +6,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final, Literal, NamedTuple, TypeAlias
@@ -60,6 +60,7 @@ BASE_CONFIDENCE: Final = 0.9
 SLIP_PENALTY: Final = 0.2  # the phrase matched only by forgiving a typo
 OTHER_LANGUAGE_PENALTY: Final = 0.1  # the phrase comes from another language's lexicon
 CORROBORATION_BONUS: Final = 0.05  # a second, separate phrase of the category matched
+TOGETHER_PENALTY: Final = 0.2  # raised by words found together, none enough on its own
 
 LEXICON_DIR: Final = Path(__file__).with_name("lexicons")
 _LANGUAGE_ALIASES: Final = {"no": "nb", "nn": "nb"}
@@ -172,6 +173,10 @@ class Lexicon:
     phrases: Mapping[str, tuple[_Phrase, ...]]
     exceptions: Mapping[str, tuple[_Phrase, ...]]
     grammar: _Grammar
+    # Groups of phrases that raise the category only when all of them are in the message.
+    together: Mapping[str, tuple[tuple[_Phrase, ...], ...]] = field(
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,7 @@ class _Match:
     start: int
     end: int
     slipped: bool
+    together: bool = False
 
 
 def detect(text: str, language: str | None = None) -> list[RiskFinding]:
@@ -227,7 +233,11 @@ def detect(text: str, language: str | None = None) -> list[RiskFinding]:
     for category in CATEGORIES:
         excepted = _exception_spans(category, segments, lexicons)
         for lexicon in lexicons:
-            for match in _category_matches(lexicon, category, segments, grammar):
+            matches = [
+                *_category_matches(lexicon, category, segments, grammar),
+                *_together_matches(lexicon, category, segments, grammar),
+            ]
+            for match in matches:
                 if not _inside(match, quotes) and not _overlaps(match, excepted):
                     found.setdefault(category, []).append(match)
     preferred = _LANGUAGE_ALIASES.get(language or "", language)
@@ -255,12 +265,16 @@ def load_lexicon(path: Path) -> Lexicon:
         raise ValueError(f"{path.name}: unknown tables {sorted(unknown)}")
     phrases: dict[str, tuple[_Phrase, ...]] = {}
     exceptions: dict[str, tuple[_Phrase, ...]] = {}
+    together: dict[str, tuple[tuple[_Phrase, ...], ...]] = {}
     for category in CATEGORIES:
         table = _table(data, category, path.name)
         where = f"{path.name} [{category}]"
         phrases[category] = _phrases(_strings(table, "phrases", where), where)
         exceptions[category] = _phrases(_strings(table, "exceptions", where), where)
-    return Lexicon(path.stem, phrases, exceptions, _grammar(data, path.name))
+        together[category] = tuple(
+            _phrases(group, where) for group in _groups(table, "together", where)
+        )
+    return Lexicon(path.stem, phrases, exceptions, _grammar(data, path.name), together)
 
 
 @cache
@@ -291,6 +305,20 @@ def _table(data: Mapping[str, object], name: str, where: str) -> Mapping[str, ob
     if not isinstance(table, dict):
         raise ValueError(f"{where}: [{name}] must be a table")
     return table
+
+
+def _groups(table: Mapping[str, object], key: str, where: str) -> list[list[str]]:
+    values = table.get(key, [])
+    if not isinstance(values, list) or not all(
+        isinstance(group, list)
+        and len(group) >= 2
+        and all(isinstance(v, str) for v in group)
+        for group in values
+    ):
+        raise ValueError(
+            f"{where}: {key} must be a list of lists of two or more strings"
+        )
+    return [[str(v) for v in group] for group in values]
 
 
 def _strings(table: Mapping[str, object], key: str, where: str) -> list[str]:
@@ -475,6 +503,28 @@ def _category_matches(
                 yield _Match(category, lexicon.language, start, end, hit.slipped)
 
 
+def _together_matches(
+    lexicon: Lexicon, category: str, segments: Sequence[_Part], grammar: _Grammar
+) -> Iterator[_Match]:
+    """One match per group whose phrases are all in the message, spanning them."""
+    for group in lexicon.together[category]:
+        firsts = [
+            next(_phrase_spans(phrase, segments, grammar), None) for phrase in group
+        ]
+        if all(span is not None for span in firsts):
+            spans = [span for span in firsts if span is not None]
+            start, end = min(s for s, _ in spans), max(e for _, e in spans)
+            yield _Match(category, lexicon.language, start, end, False, together=True)
+
+
+def _phrase_spans(
+    phrase: _Phrase, segments: Sequence[_Part], grammar: _Grammar
+) -> Iterator[tuple[int, int]]:
+    for segment, hit in _phrase_matches(phrase, segments):
+        if not _is_negated(segment, hit, grammar):
+            yield segment[hit.first].start, segment[hit.end - 1].end
+
+
 def _exception_spans(
     category: str, segments: Sequence[_Part], lexicons: Sequence[Lexicon]
 ) -> list[tuple[int, int]]:
@@ -650,6 +700,7 @@ def _overlaps(match: _Match, spans: Sequence[tuple[int, int]]) -> bool:
 
 def _confidence(match: _Match, language: str | None) -> float:
     penalty = SLIP_PENALTY if match.slipped else 0.0
+    penalty += TOGETHER_PENALTY if match.together else 0.0
     if language in LANGUAGES and match.language != language:
         penalty += OTHER_LANGUAGE_PENALTY
     return BASE_CONFIDENCE - penalty

@@ -229,6 +229,36 @@ def test_a_condition_about_the_debtor_still_negates() -> None:
     assert "already_paid" not in categories("if I don't get paid friday I can't pay")
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("you lot text me every single day, get a life", "harassment_claim"),
+        ("three texts on a sunday morning?? this is out of order", "harassment_claim"),
+        ("I skriver til mig hver eneste dag, det er for meget", "harassment_claim"),
+        ("that late fee is a joke", "dispute_amount"),
+        ("beløpet er helt vanvittig", "dispute_amount"),
+    ],
+)
+def test_words_that_only_together_say_it_raise_the_category(
+    text: str, category: str
+) -> None:
+    [finding] = [f for f in detect(text) if f.category == category]
+    assert finding.confidence < 0.9  # weaker than a phrase that says it alone
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("can you text me every day as a reminder", "harassment_claim"),
+        ("I got your text today, it's not ridiculous at all", "harassment_claim"),
+        ("your service is a joke", "dispute_amount"),
+        ("the bill is due friday right?", "dispute_amount"),
+    ],
+)
+def test_part_of_a_group_alone_raises_nothing(text: str, category: str) -> None:
+    assert category not in categories(text)
+
+
 def test_the_debtor_quoting_themself_still_counts() -> None:
     assert "cease_contact" in categories('I said "stop texting me" last week!')
 
@@ -378,6 +408,8 @@ def test_every_category_has_phrases_in_every_language() -> None:
         ('[cease_contact]\nphrases = ["stop!"]', "not a word"),
         ('[cease_contact]\nphrases = "stop"', "list of strings"),
         ('[cease_contakt]\nphrases = ["stop"]', "unknown tables"),
+        ('[harassment_claim]\ntogether = [["every day"]]', "two or more strings"),
+        ('[harassment_claim]\ntogether = ["every day", "enough"]', "lists of two"),
         ("[cease_contact\n", "not valid TOML"),
     ],
 )

@@ -29,10 +29,12 @@ HOLDOUT2_PRECISION = 0.97
 # The third holdout was written by someone who had seen neither the lexicons nor the other
 # data. First measured blind: high-severity recall 0.851, overall precision 0.925. Its odd
 # lines were then used to widen the lexicons; its even lines stay unseen and measure what
-# carries over: high-severity recall 0.825 before and after, overall recall 0.759 -> 0.769,
-# overall precision 0.921 -> 0.933. Whole file now: 0.903 and 0.954.
+# carries over: widened phrases moved overall recall 0.759 -> 0.769 and precision 0.921 -> 0.933
+# but high-severity recall not at all (0.825); words that only together say it (frequency and
+# fee complaints) then gave 0.787 overall and 0.857 high-severity recall, precision 0.934.
+# Whole file now: high-severity recall 0.918, overall precision 0.955.
 HOLDOUT3 = DATA / "holdout3.jsonl"
-HOLDOUT3_HIGH_SEVERITY_RECALL = 0.89
+HOLDOUT3_HIGH_SEVERITY_RECALL = 0.9
 HOLDOUT3_PRECISION = 0.95
 
 
