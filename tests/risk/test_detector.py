@@ -237,7 +237,8 @@ def test_a_condition_about_the_debtor_still_negates() -> None:
         ("I skriver til mig hver eneste dag, det er for meget", "harassment_claim"),
         ("that late fee is a joke", "dispute_amount"),
         ("beløpet er helt vanvittig", "dispute_amount"),
-        ("hvorfor er der lagt 350 kr i gebyrer oven i?", "dispute_amount"),
+        ("hvad er det for et gebyr på jeres brev", "dispute_amount"),
+        ("why is there an admin fee on this", "dispute_amount"),
     ],
 )
 def test_words_that_only_together_say_it_raise_the_category(
