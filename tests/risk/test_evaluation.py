@@ -36,6 +36,12 @@ HOLDOUT2_PRECISION = 0.97
 HOLDOUT3 = DATA / "holdout3.jsonl"
 HOLDOUT3_HIGH_SEVERITY_RECALL = 0.9
 HOLDOUT3_PRECISION = 0.95
+# The fourth holdout was written blind after that work and has never been tuned on; keep it so.
+# The detector of the session before scored high-severity recall 0.808, overall recall 0.77,
+# precision 0.935 (5 of 34 benign messages raised a signal); this one 0.828, 0.81, 0.976 (none).
+HOLDOUT4 = DATA / "holdout4.jsonl"
+HOLDOUT4_HIGH_SEVERITY_RECALL = 0.8
+HOLDOUT4_PRECISION = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +183,12 @@ def test_the_third_holdout_is_fresh_and_covers_every_language_and_category() -> 
     assert {e.lang for e in examples} == {"da", "nb", "en", "mixed"}
     assert {c for e in examples for c in e.categories} == set(CATEGORIES)
     assert sum(1 for e in examples if not e.categories) >= 40
+
+
+def test_the_fourth_holdout_stays_above_its_floors() -> None:
+    report = evaluate(HOLDOUT4)
+    assert report.high_severity.recall >= HOLDOUT4_HIGH_SEVERITY_RECALL
+    assert report.overall.precision >= HOLDOUT4_PRECISION
+    flagged, benign = report.benign_flagged
+    assert benign >= 30
+    assert flagged == 0  # no benign message of it raises a signal
