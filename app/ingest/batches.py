@@ -60,7 +60,7 @@ from app.ingest.importer import (
     import_chunk,
     plan_import,
 )
-from app.ingest.kept_rows import keep_rows, kept_items, partial_path
+from app.ingest.kept_rows import keep_rows, kept_items, partial_paths
 from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
 from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
@@ -156,7 +156,7 @@ class UploadStore:
         if not batch.storage_path:
             return []
         rows = self.kept_rows(batch)
-        return [self.file(batch), rows, partial_path(rows)]
+        return [self.file(batch), rows, *partial_paths(rows)]
 
     def discard_file(self, batch: ImportBatch) -> None:
         """Delete the uploaded file and its kept rows, keeping the reports."""

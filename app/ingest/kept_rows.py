@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Generator, Iterator, Mapping
 from datetime import date
 from pathlib import Path
@@ -41,9 +42,16 @@ ERROR = "e"
 Terms = Mapping[str, Any]  # JSON-safe: what the rows were read with
 
 
-def partial_path(path: Path) -> Path:
-    """Where the rows are written until the dry run has read them all."""
-    return path.with_name(f"{path.name}.partial")
+def partial_paths(path: Path) -> list[Path]:
+    """The rows being written for `path` by dry runs that have not read everything yet."""
+    return sorted(path.parent.glob(f"{path.name}.*.partial"))
+
+
+def _new_partial_path(path: Path) -> Path:
+    # Each writer its own: two workers checking the same upload at once (SQLite has no
+    # row locks to stop them) must not write into one file; the last complete one wins,
+    # and both are the same rows.
+    return path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
 
 
 def keep_rows(
@@ -54,7 +62,7 @@ def keep_rows(
     The rows become `path` once the last item has passed; stopped before that (closed, or
     the reader failed), nothing is kept.
     """
-    partial = partial_path(path)
+    partial = _new_partial_path(path)
     partial.parent.mkdir(parents=True, exist_ok=True)
     try:
         with partial.open("w", encoding="utf-8") as out:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.ingest import batches
 from app.ingest.batches import Cancelled, UploadStore
-from app.ingest.kept_rows import keep_rows, kept_items, partial_path
+from app.ingest.kept_rows import keep_rows, kept_items, partial_paths
 from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind
 from app.models import Account, Creditor, Debtor
 from app.models.enums import ImportStatus
@@ -111,9 +111,25 @@ def test_rows_cut_short_are_not_kept(tmp_path: Path) -> None:
     path = tmp_path / "rows.jsonl"
     passing = keep_rows(iter(read_bytes(FIRST_UPLOAD.encode())), path, TERMS)
     next(passing)
-    assert partial_path(path).is_file()
+    assert len(partial_paths(path)) == 1
     passing.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_dry_runs_of_one_upload_at_once_keep_whole_rows(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    items = read_bytes(FIRST_UPLOAD.encode())
+    first = keep_rows(iter(items), path, TERMS)
+    second = keep_rows(iter(items), path, TERMS)
+    next(first)
+    next(second)
+    assert len(partial_paths(path)) == 2  # each writes its own
+    list(second)
+    list(first)
+    assert partial_paths(path) == []
+    kept = kept_items(path, TERMS)
+    assert kept is not None
+    assert list(kept) == items
 
 
 def test_the_worker_imports_the_rows_its_dry_run_kept_without_reading_the_file(
