@@ -60,9 +60,9 @@ class Settings:
     # progress bar; smaller ones at once in the request.
     UPLOAD_BACKGROUND_BYTES: int = 2_000_000
     UPLOAD_BACKGROUND_ROWS: int = 5_000
-    # The worker imports large files this many rows per transaction, and looks for new
-    # ones this often.
-    INGEST_CHUNK_ROWS: int = 500
+    # The worker imports large files this many rows per transaction (a fraction of a second
+    # each, so cancelling and the progress bar stay prompt), and looks for new ones this often.
+    INGEST_CHUNK_ROWS: int = 2_000
     INGEST_TICK_SECONDS: int = 5
     # An upload not imported this many days after it arrived expires (its file is
     # deleted), and the reports of imported uploads are deleted as long after.

@@ -115,7 +115,7 @@ class IngestLimits:
     max_bytes: int = 100_000_000
     background_bytes: int = 2_000_000
     background_rows: int = 5_000
-    chunk_rows: int = 500
+    chunk_rows: int = 2_000
     # An upload not imported this long after it arrived expires, and its files go.
     keep_for: timedelta = timedelta(days=7)
 
