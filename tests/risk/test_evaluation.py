@@ -17,7 +17,7 @@ CORPUS_HIGH_SEVERITY_RECALL = 0.98
 CORPUS_PRECISION = 0.98
 CORPUS_CATEGORY_RECALL = 0.9  # every category; the high-severity ones are all at 1.00
 # The holdout was written after the lexicons and is never tuned on, so it measures how the
-# rules carry over to new words; reached: high-severity recall 0.865, overall precision 0.960.
+# rules carry over to new words; reached: high-severity recall 0.892, overall precision 0.962.
 HOLDOUT_HIGH_SEVERITY_RECALL = 0.85
 HOLDOUT_PRECISION = 0.95
 # The second holdout was written before the lexicons were widened (inflections, synonyms,
@@ -38,7 +38,7 @@ HOLDOUT3_HIGH_SEVERITY_RECALL = 0.9
 HOLDOUT3_PRECISION = 0.95
 # The fourth holdout was written blind after that work and has never been tuned on; keep it so.
 # The detector of the session before scored high-severity recall 0.808, overall recall 0.77,
-# precision 0.935 (5 of 34 benign messages raised a signal); this one 0.828, 0.81, 0.976 (none).
+# precision 0.935 (5 of 34 benign messages raised a signal); this one 0.838, 0.81, 0.976 (none).
 HOLDOUT4 = DATA / "holdout4.jsonl"
 HOLDOUT4_HIGH_SEVERITY_RECALL = 0.8
 HOLDOUT4_PRECISION = 0.95
