@@ -32,7 +32,7 @@ def _signal_status(live_server: LiveServer, evidence_word: str) -> SignalStatus:
 
 def _download_the_complaint_file_as_pdf(
     page: Page, live_server: LiveServer, debtor: Debtor, said: str
-) -> None:
+) -> int:
     with get_sessionmaker(live_server.app)() as session:
         account_id = session.scalars(
             select(Account.id).where(Account.debtor_id == debtor.id).limit(1)
@@ -58,6 +58,7 @@ def _download_the_complaint_file_as_pdf(
     assert said in text
     assert debtor.name in text
     assert "supervisor@venlig.test" in text
+    return account_id
 
 
 def test_a_supervisor_confirms_resolves_and_dismisses_signals(
@@ -106,7 +107,7 @@ def test_a_supervisor_confirms_resolves_and_dismisses_signals(
     expect(phone.locator("li.risk-item", has_text="lawyer")).to_contain_text(
         "false alarm"
     )
-    _download_the_complaint_file_as_pdf(
+    account_id = _download_the_complaint_file_as_pdf(
         phone, live_server, first, "Jeg klager til Finanstilsynet"
     )
     phone.goto(f"{live_server.url}/risk/")
@@ -114,3 +115,6 @@ def test_a_supervisor_confirms_resolves_and_dismisses_signals(
     expect(phone.get_by_role("heading", name="Risikokø")).to_be_visible()
     assert_accessible(phone)
     screenshot(phone, "risk-queue-da-390")
+    phone.goto(f"{live_server.url}/risk/accounts/{account_id}/file")
+    expect(phone.get_by_role("table")).to_contain_text("SMS modtaget")
+    screenshot(phone, "complaint-file-da-390")

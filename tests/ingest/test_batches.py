@@ -46,16 +46,6 @@ def rows(count: int, start: int = 0, amount: str = "100,00") -> str:
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> UploadStore:
-    return UploadStore(tmp_path / "uploads")
-
-
-@pytest.fixture
-def creditor(session: Session, now: datetime) -> Creditor:
-    return make_creditor(session, now)
-
-
 def receive(
     session: Session,
     store: UploadStore,
@@ -251,11 +241,6 @@ def test_mapping_problems_are_named() -> None:
 
 
 # --- The worker -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sessions(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    return session_factory
 
 
 def queued(

@@ -36,21 +36,6 @@ from tests.ingest.test_batches import (
 DAYS = SMALL.keep_for.days
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> UploadStore:
-    return UploadStore(tmp_path / "uploads")
-
-
-@pytest.fixture
-def creditor(session: Session, now: datetime) -> Creditor:
-    return make_creditor(session, now)
-
-
-@pytest.fixture
-def sessions(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    return session_factory
-
-
 def actions(session: Session, batch: ImportBatch) -> list[str]:
     return list(
         session.scalars(
@@ -327,7 +312,7 @@ def _after_chunk(
     calls = iter(range(1, 10_000))
 
     def importing(*args: object, **kwargs: object) -> object:
-        result = real(*args, **kwargs)  # type: ignore[arg-type]
+        result = real(*args, **kwargs)
         if next(calls) == number:
             action()
         return result
@@ -414,7 +399,7 @@ def test_a_cancel_arriving_during_the_check_stops_it_and_writes_nothing(
                     threads.append(_cancel_from_the_web(sessions, store, batch_id, now))
                 yield item
 
-        return real(db, creditor, watched(), **kw)  # type: ignore[arg-type]
+        return real(db, creditor, watched(), **kw)
 
     monkeypatch.setattr(batches, "plan_import", planning)
     done = work(sessions, store, now)

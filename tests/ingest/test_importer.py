@@ -81,11 +81,6 @@ def count(session: Session, model: Any, creditor: Creditor) -> int:
 
 
 @pytest.fixture
-def creditor(session: Session, now: datetime) -> Creditor:
-    return make_creditor(session, now)
-
-
-@pytest.fixture
 def statements(session: Session) -> Iterator[list[str]]:
     """Every SQL statement the session sends from here on."""
     sent: list[str] = []

@@ -18,7 +18,7 @@ from app.ingest.kept_rows import keep_rows, kept_items, partial_paths
 from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind
 from app.models import Account, Creditor, Debtor
 from app.models.enums import ImportStatus
-from tests.factories import make_account, make_creditor, make_debtor
+from tests.factories import make_account, make_debtor
 from tests.ingest import read_bytes, read_stream
 from tests.ingest.test_batches import (
     HEADER,
@@ -47,21 +47,6 @@ VARIED = (
     "V-4;K-4;;;;;;;10,00;;;\n"
     "V-5;K-5;Ida;;;;;Atlantis;-50,00;;;Kreditnota\n"
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> UploadStore:
-    return UploadStore(tmp_path / "uploads")
-
-
-@pytest.fixture
-def creditor(session: Session, now: datetime) -> Creditor:
-    return make_creditor(session, now)
-
-
-@pytest.fixture
-def sessions(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    return session_factory
 
 
 def kept_and_read_back(items: list[ImportItem], path: Path) -> list[ImportItem]:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.models import Creditor, Debtor, EarlyStatus, Message
+from app.models import Account, Creditor, Debtor, EarlyStatus, Message
 from app.models.enums import MessageStatus
 from reminders.reconcile import reconcile_unknown
 from reminders.sequences import ensure_default_sequence
@@ -56,12 +56,18 @@ class CallingBackSender(FakeSmsSender):
         return sent
 
 
-def test_a_failure_reported_before_the_id_was_recorded_is_applied(
-    session: Session, session_factory: sessionmaker[Session], creditor: Creditor
-) -> None:
+def _due_reminder(session: Session, creditor: Creditor) -> Account:
+    """An overdue account whose first reminder is queued and committed, ready to dispatch."""
     account = overdue_account(session, creditor, days=5)
     plan(session)
     session.commit()
+    return account
+
+
+def test_a_failure_reported_before_the_id_was_recorded_is_applied(
+    session: Session, session_factory: sessionmaker[Session], creditor: Creditor
+) -> None:
+    account = _due_reminder(session, creditor)
 
     result = dispatch(session_factory, CallingBackSender(factory=session_factory))
 
@@ -75,9 +81,7 @@ def test_a_failure_reported_before_the_id_was_recorded_is_applied(
 def test_a_carrier_opt_out_reported_early_still_stops_texts(
     session: Session, session_factory: sessionmaker[Session], creditor: Creditor
 ) -> None:
-    account = overdue_account(session, creditor, days=5)
-    plan(session)
-    session.commit()
+    account = _due_reminder(session, creditor)
     sender = CallingBackSender(
         factory=session_factory, status="failed", error_code="21610"
     )
@@ -91,9 +95,7 @@ def test_a_carrier_opt_out_reported_early_still_stops_texts(
 def test_the_sweep_applies_what_passed_the_recording_and_forgets_strangers(
     session: Session, session_factory: sessionmaker[Session], creditor: Creditor
 ) -> None:
-    account = overdue_account(session, creditor, days=5)
-    plan(session)
-    session.commit()
+    account = _due_reminder(session, creditor)
     dispatch(session_factory, FakeSmsSender())
     session.expire_all()
     [message] = messages(session, account)
@@ -131,9 +133,7 @@ def test_the_sweep_applies_what_passed_the_recording_and_forgets_strangers(
 def test_a_late_early_sent_never_undoes_delivered(
     session: Session, session_factory: sessionmaker[Session], creditor: Creditor
 ) -> None:
-    account = overdue_account(session, creditor, days=5)
-    plan(session)
-    session.commit()
+    account = _due_reminder(session, creditor)
     sender = CallingBackSender(
         factory=session_factory, status="delivered", error_code=None
     )
