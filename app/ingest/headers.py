@@ -15,6 +15,7 @@ from app.ingest.rows import Cells, Field, RowError
 from app.ingest.values import RawValue, as_text
 
 MAX_COLUMNS = 1000
+AMOUNT_FIELDS = (Field.AMOUNT, Field.LINE_AMOUNT, Field.OUTSTANDING)
 FINGERPRINT_VERSION = "v1"
 
 # Normalised header texts (see normalise_header), the preferred one first. A header text
@@ -125,8 +126,12 @@ class ColumnMapping:
 
     @property
     def missing(self) -> tuple[Field, ...]:
-        """Required fields that no column holds."""
-        has_amount = Field.AMOUNT in self.columns or Field.LINE_AMOUNT in self.columns
+        """Required fields that no column holds.
+
+        Any one amount will do: an invoice total, line amounts, or (in a list of open
+        items, which often shows only what is still owed) the balance due alone.
+        """
+        has_amount = any(field in self.columns for field in AMOUNT_FIELDS)
         needed = (Field.REFERENCE, Field.NAME) + (() if has_amount else (Field.AMOUNT,))
         return tuple(field for field in needed if field not in self.columns)
 

@@ -163,6 +163,13 @@ class Record:
     def is_line_items(self) -> bool:
         return Field.LINE_AMOUNT in self.lines[0]
 
+    @property
+    def is_balance_only(self) -> bool:
+        """Only the balance due is given (a list of open items), no invoice total."""
+        first = self.lines[0]
+        totals = (Field.AMOUNT, Field.LINE_AMOUNT)
+        return Field.OUTSTANDING in first and not any(f in first for f in totals)
+
 
 @dataclass(frozen=True)
 class Cells:
@@ -313,24 +320,33 @@ class _Money:
 
 def _money(check: _Check, currency: str) -> _Money | None:
     parse = partial(values.parse_amount, currency=currency)
-    if check.record.is_line_items:
-        signed = _line_total(check, currency)
+    if check.record.is_balance_only:
+        # What is still owed is all the file says: it is the amount handed over.
+        signed, outstanding = check.required(Field.OUTSTANDING, parse), None
     else:
-        signed = check.required(Field.AMOUNT, parse)
-    outstanding = check.parse(Field.OUTSTANDING, parse)
+        if check.record.is_line_items:
+            signed = _line_total(check, currency)
+        else:
+            signed = check.required(Field.AMOUNT, parse)
+        outstanding = check.parse(Field.OUTSTANDING, parse)
     kind = _kind(check, signed or 0)
     if signed is None:
         return None
     if signed == 0:
-        code = (
-            Code.LINES_ADD_UP_TO_ZERO
-            if check.record.is_line_items
-            else Code.AMOUNT_ZERO
-        )
-        check.fail(Field.AMOUNT, Reason.of(code, amount=Money(0, currency)), None, None)
+        _nothing_owed(check, currency)
     amount = abs(signed)
     paid = _paid(check, amount, outstanding, currency) if kind is Kind.INVOICE else 0
     return _Money(kind, amount, paid)
+
+
+def _nothing_owed(check: _Check, currency: str) -> None:
+    zero = Money(0, currency)
+    if check.record.is_balance_only:
+        reason = Reason.of(Code.NOTHING_DUE, due=zero)
+        check.fail(Field.OUTSTANDING, reason, check.raw(Field.OUTSTANDING), 0)
+        return
+    code = Code.LINES_ADD_UP_TO_ZERO if check.record.is_line_items else Code.AMOUNT_ZERO
+    check.fail(Field.AMOUNT, Reason.of(code, amount=zero), None, None)
 
 
 def _kind(check: _Check, signed: int) -> Kind:

@@ -1,0 +1,43 @@
+"""Exports as accounting systems and hand-made sheets really write them (e-conomic,
+Dinero, Billy, Uniconta, Visma, Fiken, Tripletex, PowerOffice, Xero, QuickBooks, Sage):
+each test derives its file from the shapes those products use."""
+
+from __future__ import annotations
+
+from app.ingest.headers import guess_mapping
+from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind, RowError
+from tests.ingest import read_bytes
+
+
+def invoices(items: list[ImportItem]) -> dict[str, InvoiceRow]:
+    return {i.external_reference: i for i in items if isinstance(i, InvoiceRow)}
+
+
+def errors(items: list[ImportItem]) -> list[str]:
+    return [str(item) for item in items if isinstance(item, RowError)]
+
+
+def test_a_list_of_open_items_with_only_the_balance_due_imports_it_as_the_amount() -> (
+    None
+):
+    items = read_bytes(
+        "Fakturanummer;Kundenavn;Forfallsdato;Utestående\n"
+        "N-1;Ola Hansen;01.11.2026;1 500,00\n"
+        "N-2;Ane Berg;01.11.2026;0,00\n"
+        "N-3;Per Lie;01.11.2026;\n".encode()
+    )
+    row = invoices(items)["N-1"]
+    assert (row.amount_minor, row.paid_minor, row.kind) == (150000, 0, Kind.INVOICE)
+    assert errors(items) == [
+        "row 3: the balance due is 0.00 DKK, so nothing is owed",
+        "row 4: the balance due is missing",
+    ]
+
+
+def test_a_balance_column_beside_a_total_still_records_what_was_paid() -> None:
+    mapping = guess_mapping(["Invoice number", "Name", "Amount due"])
+    assert mapping.missing == ()
+    (row,) = read_bytes(b"Invoice number,Name,Total,Amount due\nI-1,Ann,100.00,40.00\n")
+    assert isinstance(row, InvoiceRow)
+    assert (row.amount_minor, row.paid_minor) == (10000, 6000)
+    assert Field.OUTSTANDING in guess_mapping(["Amount due"]).columns
