@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.errors import ValidationFailed
@@ -38,20 +38,24 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
     Field.CUSTOMER_NUMBER: (
         "customer number", "customer no", "customer nr", "customer id", "client number",
         "client id", "kundenummer", "kundenr", "kunde nummer", "kunde nr", "kunde id",
-        "debitornummer", "debitornr",
+        "debitornummer", "debitornr", "account number", "account no", "a c",
+        "customer account",
     ),
     Field.NAME: (
         "customer name", "client name", "debtor name", "name", "full name", "customer",
         "client", "debtor", "company name", "navn", "kundenavn", "kunde navn", "kunde",
         "debitornavn", "debitor", "fulde navn", "fullt navn", "firmanavn",
+        "contact name", "contact", "kontaktnavn", "kontakt",
     ),
     Field.MOBILE: (
         "mobile", "mobile number", "mobile phone", "cell", "cell phone", "mobil",
-        "mobilnummer", "mobilnr", "mobil nr", "mobiltelefon",
+        "mobilnummer", "mobilnr", "mobil nr", "mobiltelefon", "mobile no", "mobil tlf",
+        "mobiltlf",
     ),
     Field.PHONE: (
         "phone", "phone number", "telephone", "telephone number", "billing phone",
-        "telefon", "telefonnummer", "telefonnr", "tlf", "tlf nr", "tlfnr",
+        "telefon", "telefonnummer", "telefonnr", "tlf", "tlf nr", "tlfnr", "telefon nr",
+        "phone no", "tel", "tel no",
     ),
     Field.EMAIL: (
         "email", "e mail", "email address", "e mail address", "email recipient", "mail",
@@ -85,7 +89,11 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
     Field.OUTSTANDING: (
         "balance due", "balance", "balance due amount", "amount due", "outstanding",
         "outstanding amount", "restbeløb", "restbeløp", "udestående", "utestående",
-        "saldo",
+        "saldo", "open balance", "amount outstanding", "outstanding balance",
+        "invoice amount due", "amount owed", "balance owing", "amount remaining",
+        "remaining amount", "udestående beløb", "utestående beløp", "åbent beløb",
+        "åpent beløp", "resterende beløb", "gjenstående beløp", "skyldig beløb",
+        "restsaldo",
     ),
     Field.CURRENCY: ("currency", "currency code", "valuta", "valutakode"),
     Field.ISSUED_ON: (
@@ -95,11 +103,19 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
     Field.DUE_ON: (
         "due date", "due", "payment due date", "forfaldsdato", "forfaldsdag",
         "forfallsdato", "forfallsdag", "forfall", "betalingsfrist",
-        "sidste rettidige betalingsdag",
+        "sidste rettidige betalingsdag", "forfald", "due on", "payment due",
     ),
 }  # fmt: skip
 _CAMEL_HUMP = re.compile(r"(?<=[a-zæøå0-9])(?=[A-ZÆØÅ])")
 _WORDS = re.compile(r"[^\W_]+")
+# What a header adds to say an amount includes VAT or which currency it is in ("Beløb
+# inkl. moms", "Beløp (NOK)", "Amount in GBP"). An amount before VAT ("ekskl. moms",
+# "excl. VAT") keeps its words, so it is never taken for what the debtor owes.
+_CURRENCY_WORDS = r"(?:dkk|nok|sek|eur|gbp|usd|kr|kroner)"
+_QUALIFIERS = re.compile(
+    r"\b(?:(?:inkl|incl|inc|including|inklusive|inklusiv|med)\s+(?:moms|mva|vat|tax)"
+    rf"|(?:i\s+|in\s+)?{_CURRENCY_WORDS})\b"
+)
 
 
 def normalise_header(text: str) -> str:
@@ -176,13 +192,30 @@ def guess_mapping(headers: Sequence[str]) -> ColumnMapping:
     known = KNOWN_LAYOUTS.get(layout_fingerprint(headers))
     if known is not None:
         return known
-    by_text = {normalise_header(header): header for header in reversed(headers)}
+    columns = _by_synonym(headers, normalise_header)
+    # Then headers that say more than a synonym, for the fields still without a column.
+    for field, header in _by_synonym(headers, _unqualified_header).items():
+        if field not in columns and header not in columns.values():
+            columns[field] = header
+    return ColumnMapping(columns)
+
+
+def _by_synonym(
+    headers: Sequence[str], normalise: Callable[[str], str]
+) -> dict[Field, str]:
+    """The first header matching one of each field's synonyms, the preferred first."""
+    by_text = {normalise(header): header for header in reversed(headers)}
     columns: dict[Field, str] = {}
     for field, synonyms in SYNONYMS.items():
         found = next((by_text[text] for text in synonyms if text in by_text), None)
         if found is not None:
             columns[field] = found
-    return ColumnMapping(columns)
+    return columns
+
+
+def _unqualified_header(text: str) -> str:
+    """The normalised header without VAT and currency words: "Beløb inkl. moms"."""
+    return " ".join(_QUALIFIERS.sub(" ", normalise_header(text)).split())
 
 
 def check_headers(headers: Sequence[str]) -> None:

@@ -4,6 +4,10 @@ each test derives its file from the shapes those products use."""
 
 from __future__ import annotations
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from app.ingest.headers import guess_mapping
 from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind, RowError
 from tests.ingest import read_bytes
@@ -41,3 +45,59 @@ def test_a_balance_column_beside_a_total_still_records_what_was_paid() -> None:
     assert isinstance(row, InvoiceRow)
     assert (row.amount_minor, row.paid_minor) == (10000, 6000)
     assert Field.OUTSTANDING in guess_mapping(["Amount due"]).columns
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Beløb inkl. moms", Field.AMOUNT),
+        ("Beløp inkl. mva", Field.AMOUNT),
+        ("Total inkl. moms", Field.AMOUNT),
+        ("Beløb i DKK", Field.AMOUNT),
+        ("Amount (£)", Field.AMOUNT),
+        ("Total incl. VAT", Field.AMOUNT),
+        ("Restbeløb DKK", Field.OUTSTANDING),
+        ("Utestående beløp", Field.OUTSTANDING),
+        ("Open balance", Field.OUTSTANDING),
+        ("InvoiceAmountDue", Field.OUTSTANDING),
+        ("Forfald", Field.DUE_ON),
+        ("*DueDate", Field.DUE_ON),
+        ("*ContactName", Field.NAME),
+        ("Kontakt", Field.NAME),
+        ("A/C", Field.CUSTOMER_NUMBER),
+        ("Tel.", Field.PHONE),
+        ("Mobil tlf.", Field.MOBILE),
+    ],
+)
+def test_headers_as_accounting_systems_write_them(header: str, field: Field) -> None:
+    assert guess_mapping(["Other", header]).columns.get(field) == header
+
+
+@given(
+    word=st.sampled_from(["Beløb", "Beløp", "Total", "Amount", "Restbeløb", "Saldo"]),
+    excluding=st.sampled_from(
+        [
+            "ekskl. moms",
+            "ex. moms",
+            "uden moms",
+            "eksl. mva",
+            "uten mva",
+            "excl. VAT",
+            "ex VAT",
+            "net",
+            "netto",
+        ]
+    ),
+    currency=st.sampled_from(["", " DKK", " (NOK)", " i kr.", " in GBP"]),
+)
+def test_an_amount_before_vat_is_never_taken_for_what_is_owed(
+    word: str, excluding: str, currency: str
+) -> None:
+    header = f"{word} {excluding}{currency}"
+    mapping = guess_mapping(["Fakturanr.", "Navn", header])
+    assert header not in mapping.columns.values()
+
+
+def test_an_amount_with_vat_wins_over_the_one_without() -> None:
+    headers = ["Nummer", "Kunde", "Beløb ekskl. moms", "Beløb inkl. moms", "Moms"]
+    assert guess_mapping(headers).columns[Field.AMOUNT] == "Beløb inkl. moms"
