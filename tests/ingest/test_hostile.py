@@ -249,9 +249,9 @@ def test_ubl_amounts_in_another_currency_are_refused() -> None:
 
 def test_an_unknown_layout_asks_for_a_mapping() -> None:
     with pytest.raises(UnknownLayout) as error:
-        read_bytes(b"Bilag;Hvem;Sum kr\n17;Jens;10,00\n")
+        read_bytes(b"Bilag;Hvem;Hvor meget\n17;Jens;10,00\n")
     layout = error.value.layout
-    assert layout.headers == ("Bilag", "Hvem", "Sum kr")
+    assert layout.headers == ("Bilag", "Hvem", "Hvor meget")
     assert layout.missing == (Field.REFERENCE, Field.NAME, Field.AMOUNT)
     assert layout.fingerprint.startswith("v1:")
     assert "the invoice number, the debtor's name, the amount" in error.value.message
