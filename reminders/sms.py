@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Protocol
 
 from babel.numbers import get_currency_precision
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,14 @@ class ConsoleSmsSender:
 # Twilio error codes: https://www.twilio.com/docs/api/errors
 _OPTED_OUT = {"21610"}
 _NUMBER_UNUSABLE = {"21211", "21614", "21612", "21408", "30006", "21265"}
-_RETRYABLE_HTTP = {429, 500, 502, 503, 504}
+# Refused before Twilio took the text: a rate limit, or a service not taking requests.
+_REFUSED_HTTP = {429, 503}
+# Any other 5xx (500, or a proxy's 502/504) may come after the text was created: Twilio's
+# create call has no idempotency key, so such a text is never re-sent blind.
+# Where our ids are kept (Message.provider_message_id); Twilio's SIDs have 34 characters.
+MAX_PROVIDER_ID = 64
+# Enough of a provider's message to tell what went wrong (not a proxy's whole HTML page).
+_MAX_DETAIL = 300
 
 
 class TwilioSmsSender:
@@ -164,14 +171,19 @@ class TwilioSmsSender:
             message = self._client.messages.create(**params)
         except TwilioRestException as error:
             raise _translate_rest_error(error) from error
-        except TwilioException as error:
-            # No HTTP answer: the request may or may not have reached Twilio.
-            raise SmsSendError(str(error), accepted_maybe=True) from error
-        return SentSms(
-            provider_id=message.sid,
-            status=str(message.status or "queued"),
-            segments=int(message.num_segments) if message.num_segments else None,
-        )
+        except TwilioServiceException as error:
+            # The RFC 9457 error shape of Twilio's newer APIs: an HTTP answer all the same.
+            raise _translate_http_error(
+                error.status, error.code, error.detail or error.title
+            ) from error
+        except Exception as error:
+            # No HTTP answer (a timeout, a dropped connection) or one we cannot read (a proxy's
+            # HTML page with status 200): the text may or may not be at Twilio. Only a
+            # connection never made is certain not to have carried it.
+            raise SmsSendError(
+                _detail(error), accepted_maybe=not _never_connected(error)
+            ) from error
+        return _accepted(message)
 
     def find_sent(
         self, sms: OutgoingSms, *, created_from: datetime, created_until: datetime
@@ -191,15 +203,17 @@ class TwilioSmsSender:
                     to=sms.to, date_sent_after=day_start, page_size=LOOKUP_LIMIT
                 )
             )
-        except TwilioException as error:
-            raise SmsLookupError(str(error)) from error
+        except Exception as error:
+            # An error answer, none at all, or a page we cannot read: never "none found".
+            raise SmsLookupError(_detail(error)) from error
         return [
             _sent_from_twilio(message)
             for message in listed
             if str(message.direction or "").startswith("outbound")
             and message.body == sms.body
-            and message.date_created is not None
+            and _is_instant(message.date_created)
             and created_from <= message.date_created <= created_until
+            and _usable_id(message.sid)
         ]
 
 
@@ -207,33 +221,142 @@ class TwilioSmsSender:
 LOOKUP_LIMIT = 200
 
 
-def _sent_from_twilio(message: Any) -> SentSms:
+# The Message resource in Twilio's document (twilio_api_v2010.json) has no required field
+# and every one is nullable; the library passes through what it cannot parse. Only the sid
+# is needed to follow a text up; everything else is read when it makes sense, else left out.
+
+
+def _accepted(message: Any) -> SentSms:
+    """The answer to a create call. Without a sid we can keep, the text is at Twilio (it
+    said so) under a name we do not know: reconciliation finds it by its body."""
+    if not _usable_id(message.sid):
+        raise SmsSendError(
+            f"Twilio took the text but named it {message.sid!r}", accepted_maybe=True
+        )
     return SentSms(
         provider_id=message.sid,
-        status=str(message.status or "queued"),
-        segments=int(message.num_segments) if message.num_segments else None,
-        price_minor=_minor_units(message.price, message.price_unit),
-        price_currency=message.price_unit.upper() if message.price else None,
-        sent_at=message.date_sent,
-        error_code=str(message.error_code) if message.error_code else None,
+        status=_status(message.status),
+        segments=_count(message.num_segments),
     )
 
 
-def _minor_units(price: str | None, currency: str | None) -> int | None:
+def _sent_from_twilio(message: Any) -> SentSms:
+    price_minor = _minor_units(message.price, message.price_unit)
+    return SentSms(
+        provider_id=message.sid,
+        status=_status(message.status),
+        segments=_count(message.num_segments),
+        price_minor=price_minor,
+        price_currency=str(message.price_unit).upper()[:3]
+        if price_minor is not None
+        else None,
+        sent_at=message.date_sent if _is_instant(message.date_sent) else None,
+        error_code=_error_code(message.error_code),
+    )
+
+
+def _usable_id(sid: object) -> bool:
+    return isinstance(sid, str) and 0 < len(sid.strip()) <= MAX_PROVIDER_ID
+
+
+def _status(status: object) -> str:
+    """Twilio's word for the state, lower case; a status newer than our code is kept as
+    it is (the callers treat words they do not know as "taken, not yet delivered")."""
+    return (
+        str(status).strip().lower() if isinstance(status, str) and status else "queued"
+    )
+
+
+def _count(value: object) -> int | None:
+    """`num_segments` is a string in the document ("1"); anything else is not known."""
+    text = str(value).strip() if value is not None else ""
+    return (
+        int(text)
+        if text.isascii() and text.isdigit() and 0 < int(text) < 1000
+        else None
+    )
+
+
+def _error_code(value: object) -> str | None:
+    return str(value)[:32] if value not in (None, "", 0) else None
+
+
+def _is_instant(value: object) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def _minor_units(price: object, currency: object) -> int | None:
     """Twilio quotes a cost as a negative decimal ("-0.00750"); we keep it in whole minor
-    units of its currency, rounded to the nearest."""
-    if not price or not currency:
+    units of its currency, rounded to the nearest. A price or currency we cannot read is
+    not known rather than an error: the text went out all the same."""
+    if not price or not isinstance(currency, str) or len(currency) != 3:
         return None
-    exponent = Decimal(1).scaleb(get_currency_precision(currency.upper()))
-    return int((abs(Decimal(price)) * exponent).to_integral_value(ROUND_HALF_UP))
+    try:
+        amount = abs(Decimal(str(price)))
+        exponent = Decimal(1).scaleb(get_currency_precision(currency.upper()))
+        minor = int((amount * exponent).to_integral_value(ROUND_HALF_UP))
+    except (ArithmeticError, ValueError):
+        return None
+    return minor if minor < 2**63 else None
 
 
 def _translate_rest_error(error: TwilioRestException) -> SmsSendError:
-    code = str(error.code) if error.code is not None else None
-    if code in _OPTED_OUT:
-        return SmsSendError(error.msg, code=code, permanent=True, opted_out=True)
-    if code in _NUMBER_UNUSABLE:
-        return SmsSendError(error.msg, code=code, permanent=True, number_unusable=True)
-    if error.status in _RETRYABLE_HTTP:
-        return SmsSendError(error.msg, code=code)
-    return SmsSendError(error.msg, code=code, permanent=True)
+    return _translate_http_error(error.status, error.code, error.msg)
+
+
+def _translate_http_error(
+    status: object, code: object, message: object
+) -> SmsSendError:
+    """Twilio's error answer (the document's code, message, more_info, status) as ours.
+
+    Without a JSON body the library gives the HTTP status as the code: it is then none.
+    """
+    text = _shorten(str(message or f"HTTP {status}"))
+    code_text = str(code)[:32] if code not in (None, "", status) else None
+    if code_text in _OPTED_OUT:
+        return SmsSendError(text, code=code_text, permanent=True, opted_out=True)
+    if code_text in _NUMBER_UNUSABLE:
+        return SmsSendError(text, code=code_text, permanent=True, number_unusable=True)
+    if status in _REFUSED_HTTP:
+        return SmsSendError(text, code=code_text)
+    if isinstance(status, int) and status >= 500:
+        return SmsSendError(text, code=code_text, accepted_maybe=True)
+    return SmsSendError(text, code=code_text, permanent=True)
+
+
+def _never_connected(error: BaseException) -> bool:
+    """True when no connection to the provider was made, so no request went out: refused,
+    no route, name not resolved, or a connect timeout (requests/urllib3 say so by type)."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if type(current).__name__ in _NOT_CONNECTED or isinstance(
+            current, ConnectionRefusedError
+        ):
+            return True
+        pending += [current.__cause__, current.__context__, *current.args]
+        pending.append(getattr(current, "reason", None))
+    return False
+
+
+# urllib3's and requests' names for "the connection was never made", read by name so that
+# this module does not depend on the HTTP library underneath the provider's SDK.
+_NOT_CONNECTED = {
+    "NewConnectionError",
+    "NameResolutionError",
+    "ConnectTimeoutError",
+    "ConnectTimeout",
+}
+
+
+def _detail(error: BaseException) -> str:
+    return _shorten(f"{type(error).__name__}: {error}")
+
+
+def _shorten(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
