@@ -127,9 +127,15 @@ def dispatch_due(
     outcomes = _send_all(sender, [r.sms for r in ready], send_threads)
     with sessions.begin() as session:
         claimed = _by_id(session, Message, {one.message_id for one in ready})
+        taken = _recorded_ids(session, outcomes)
         for one, outcome in zip(ready, outcomes, strict=True):
             record_outcome(
-                session, claimed[one.message_id], outcome, now=now, result=result
+                session,
+                claimed[one.message_id],
+                outcome,
+                now=now,
+                result=result,
+                taken=taken,
             )
         session.flush()
         apply_early_statuses(session, _provider_ids(outcomes), now=now)
@@ -138,6 +144,20 @@ def dispatch_due(
 
 def _provider_ids(outcomes: list[SentSms | SmsSendError]) -> list[str]:
     return [o.provider_id for o in outcomes if isinstance(o, SentSms)]
+
+
+def _recorded_ids(session: Session, outcomes: list[SentSms | SmsSendError]) -> set[str]:
+    """The provider ids among `outcomes` that other texts already hold."""
+    ids = _provider_ids(outcomes)
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Message.provider_message_id).where(
+                Message.provider_message_id.in_(ids)
+            )
+        )
+    )
 
 
 def _send_all(
@@ -390,11 +410,20 @@ def _store_body(message: Message, body: str) -> None:
 
 
 def call_provider(sender: SmsSender, sms: OutgoingSms) -> SentSms | SmsSendError:
-    """The provider's answer, or why it gave none."""
+    """The provider's answer, or why it gave none.
+
+    A sender that fails in a way it did not foresee may have handed the text over first:
+    that text is unknown, never re-sent blind, and the claim's other answers still count.
+    """
     try:
         return sender.send(sms)
     except SmsSendError as error:
         return error
+    except Exception as error:
+        logger.exception("the SMS sender failed unexpectedly")
+        return SmsSendError(
+            f"{type(error).__name__}: {error}"[:300], accepted_maybe=True
+        )
 
 
 def record_outcome(
@@ -404,14 +433,31 @@ def record_outcome(
     *,
     now: datetime,
     result: DispatchResult,
+    taken: set[str] | None = None,
 ) -> None:
-    """Record what the provider said about a text it was handed."""
+    """Record what the provider said about a text it was handed.
+
+    `taken`: provider ids other texts hold already (looked up when not given); each id
+    recorded here joins it.
+    """
     if isinstance(outcome, SmsSendError):
         debtor = session.get(Debtor, message.debtor_id)
         assert debtor is not None
         _failed(session, message, debtor, outcome, now, result)
         return
-    message.provider_message_id = outcome.provider_id
+    if taken is None:
+        taken = _recorded_ids(session, [outcome])
+    if outcome.provider_id in taken:
+        # A provider (or a mock of one) that names two texts alike: this one went out all
+        # the same, but callbacks for that id can only reach the text that holds it.
+        logger.warning(
+            "message %s: provider id %s is already another text's; kept without it",
+            message.id,
+            outcome.provider_id,
+        )
+    else:
+        message.provider_message_id = outcome.provider_id
+        taken.add(outcome.provider_id)
     message.status = _STATUS_FROM_PROVIDER.get(outcome.status, MessageStatus.SENT)
     message.segments = outcome.segments or message.segments
     message.price_minor, message.price_currency = (
@@ -507,7 +553,7 @@ def _failed(
     now: datetime,
     result: DispatchResult,
 ) -> None:
-    message.error_code = error.code
+    message.error_code = error.code[:32] if error.code else None
     if error.accepted_maybe:
         # `status_updated_at` stays the claim's: the window reconciliation searches.
         message.status = MessageStatus.UNKNOWN

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Debtor, EarlyStatus, Message
 from app.models.enums import MessageStatus
+from reminders.sms import MAX_PROVIDER_ID
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +57,20 @@ def apply_status(
     now: datetime,
 ) -> Message | None:
     """Move the message forward to `provider_status`; unknown statuses are ignored, and a
-    status for an id not recorded yet is kept until it is."""
+    status for an id not recorded yet is kept until it is.
+
+    Twilio documents ErrorCode as present only on failures and MessageStatus as a list that
+    grows (canceled, partially_delivered, ...): a status we do not know changes nothing, an
+    id longer than any we record is not ours, and an error code is kept to its column.
+    """
+    provider_message_id = provider_message_id.strip()
+    if not provider_message_id or len(provider_message_id) > MAX_PROVIDER_ID:
+        return None
+    error_code = (error_code or "").strip()[:32] or None
     message = session.scalar(
         select(Message).where(Message.provider_message_id == provider_message_id)
     )
-    new = FROM_PROVIDER.get(provider_status.lower())
+    new = FROM_PROVIDER.get(provider_status.strip().lower())
     if new is None:
         return message
     if message is None:
@@ -88,7 +98,7 @@ def _keep_early(
 ) -> None:
     early = EarlyStatus(
         provider_message_id=provider_message_id,
-        provider_status=provider_status.lower(),
+        provider_status=provider_status.strip().lower(),
         error_code=error_code,
         received_at=now,
     )
