@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from itertools import chain
 from typing import BinaryIO
 
 from app.ingest.errors import FileRejected
-from app.ingest.headers import check_headers
+from app.ingest.headers import (
+    HEADER_SEARCH_ROWS,
+    check_headers,
+    is_full_header,
+    pick_header,
+)
 from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, RowError, Table
 
@@ -22,22 +26,62 @@ _EXCEL_SEPARATOR_HINT = re.compile(r"sep=(.)\r?\n?")
 def read_csv_table(stream: BinaryIO) -> Table:
     """The header and a lazy iterator over the rows of a CSV file.
 
+    Title and blank lines above the header are passed over (see pick_header).
+
     :raises FileRejected: the file has no header or a line is absurdly long.
     """
     lines = _LineDecoder(stream)
     first = next(lines, None)
     hint = _EXCEL_SEPARATOR_HINT.fullmatch(first) if first is not None else None
-    header_line = next(lines, None) if hint else first
-    if header_line is None or not header_line.strip():
+    forced = hint[1] if hint else None
+    read = [] if hint or first is None else [(first, lines.mixed)]
+    read += _lines_to_header(lines, forced, done=bool(read) and _full(first, forced))
+    index = pick_header([_split(line, forced) for line, _ in read])
+    if index is None:
         raise FileRejected(Reason.of(Code.NO_HEADER))
-    delimiter = hint[1] if hint else _delimiter(header_line)
-    reader = csv.reader(chain([header_line], lines), delimiter=delimiter)
+    delimiter = forced or _delimiter(read[index][0])
+    reader = csv.reader(_replay(read[index:], lines), delimiter=delimiter)
     try:
         headers = next(reader)
     except csv.Error as error:
         raise FileRejected(Reason.of(Code.HEADER_NOT_CSV, error=str(error))) from None
     check_headers(headers)
-    return Table(headers, _rows(reader, lines, first_row=3 if hint else 2))
+    above = index + (1 if hint else 0)  # lines before the header
+    return Table(headers, _rows(reader, lines, first_row=above + 2))
+
+
+def _lines_to_header(
+    lines: _LineDecoder, delimiter: str | None, *, done: bool
+) -> list[tuple[str, bool]]:
+    """The next lines, up to one surely the header or HEADER_SEARCH_ROWS in all."""
+    read: list[tuple[str, bool]] = []
+    while not done and len(read) < HEADER_SEARCH_ROWS - 1:
+        lines.mixed = False
+        line = next(lines, None)
+        if line is None:
+            break
+        read.append((line, lines.mixed))
+        done = _full(line, delimiter)
+    return read
+
+
+def _full(line: str | None, delimiter: str | None) -> bool:
+    return line is not None and is_full_header(_split(line, delimiter))
+
+
+def _replay(read: list[tuple[str, bool]], lines: _LineDecoder) -> Iterator[str]:
+    """The lines read while looking for the header, then the rest of the file."""
+    for line, mixed in read:
+        lines.mixed = lines.mixed or mixed  # _rows reports the row it ends up in
+        yield line
+    yield from lines
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter or _delimiter(line)), [])
+    except csv.Error:
+        return [line]  # reading it as the header says what is wrong
 
 
 def _delimiter(header_line: str) -> str:

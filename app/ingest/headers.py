@@ -15,6 +15,7 @@ from app.ingest.rows import Cells, Field, RowError
 from app.ingest.values import RawValue, as_text
 
 MAX_COLUMNS = 1000
+HEADER_SEARCH_ROWS = 20  # title and blank rows a report may put above its header
 AMOUNT_FIELDS = (Field.AMOUNT, Field.LINE_AMOUNT, Field.OUTSTANDING)
 FINGERPRINT_VERSION = "v1"
 
@@ -216,6 +217,32 @@ def _by_synonym(
 def _unqualified_header(text: str) -> str:
     """The normalised header without VAT and currency words: "Beløb inkl. moms"."""
     return " ".join(_QUALIFIERS.sub(" ", normalise_header(text)).split())
+
+
+def is_full_header(texts: Sequence[str]) -> bool:
+    """Whether a row names every required field, so it is surely the header."""
+    return any(text.strip() for text in texts) and not guess_mapping(texts).missing
+
+
+def pick_header(rows: Sequence[Sequence[str]]) -> int | None:
+    """Which of a file's first rows is its header; None when they are all blank.
+
+    Reports and hand-made sheets put a title, a date or a blank line above the header.
+    The header is the first row naming every required field; else the row naming the
+    most fields, when that is at least two and more than the first non-blank row names;
+    else the first non-blank row (whose columns the creditor then maps).
+    """
+    filled = [
+        index for index, texts in enumerate(rows) if any(t.strip() for t in texts)
+    ]
+    if not filled:
+        return None
+    complete = next((index for index in filled if is_full_header(rows[index])), None)
+    if complete is not None:
+        return complete
+    named = {index: len(guess_mapping(rows[index]).columns) for index in filled}
+    best = max(filled, key=lambda index: (named[index], -index))
+    return best if named[best] >= 2 and named[best] > named[filled[0]] else filled[0]
 
 
 def check_headers(headers: Sequence[str]) -> None:

@@ -9,12 +9,19 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import IO
 
 from openpyxl import Workbook, load_workbook
 
 from app.ingest.errors import FileRejected
-from app.ingest.headers import MAX_COLUMNS, check_headers
+from app.ingest.headers import (
+    HEADER_SEARCH_ROWS,
+    MAX_COLUMNS,
+    check_headers,
+    is_full_header,
+    pick_header,
+)
 from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, RowError, Table
 from app.ingest.values import RawValue, as_text
@@ -39,11 +46,11 @@ def read_xlsx_table(source: IO[bytes], max_bytes: int) -> Table:
         stack.callback(workbook.close)
         sheet = workbook.worksheets[0]
         rows = _rows(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True))
-        headers = _headers(rows)
+        headers, after = _headers(rows)
     except BaseException:
         stack.close()
         raise
-    return Table(headers, _within_width(rows), stack.close)
+    return Table(headers, _within_width(chain(after, rows)), stack.close)
 
 
 def _spool(source: IO[bytes]) -> IO[bytes]:
@@ -94,13 +101,23 @@ def _rows(sheet_rows: Iterable[tuple[object, ...]]) -> Iterator[Cells]:
         raise FileRejected(Reason.of(Code.WORKBOOK_DAMAGED)) from error
 
 
-def _headers(rows: Iterator[Cells]) -> list[str]:
-    header = next((cells for cells in rows if cells.values), None)
-    if header is None:
+def _headers(rows: Iterator[Cells]) -> tuple[list[str], list[Cells]]:
+    """The header (title and blank rows above it passed over) and the rows read after it."""
+    read: list[Cells] = []
+    for cells in rows:
+        read.append(cells)
+        if len(read) >= HEADER_SEARCH_ROWS or is_full_header(_texts(cells)):
+            break
+    index = pick_header([_texts(cells) for cells in read])
+    if index is None:
         raise FileRejected(Reason.of(Code.SHEET_EMPTY))
-    headers = [as_text(cell) for cell in header.values]
+    headers = _texts(read[index])
     check_headers(headers)
-    return headers
+    return headers, read[index + 1 :]
+
+
+def _texts(cells: Cells) -> list[str]:
+    return [as_text(cell) for cell in cells.values]
 
 
 def _within_width(rows: Iterator[Cells]) -> Iterator[Cells | RowError]:

@@ -4,11 +4,16 @@ each test derives its file from the shapes those products use."""
 
 from __future__ import annotations
 
+import io
+from datetime import date, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import Workbook
 
-from app.ingest.headers import guess_mapping
+from app.ingest.errors import UnknownLayout
+from app.ingest.headers import HEADER_SEARCH_ROWS, guess_mapping
 from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind, RowError
 from tests.ingest import read_bytes
 
@@ -101,3 +106,74 @@ def test_an_amount_before_vat_is_never_taken_for_what_is_owed(
 def test_an_amount_with_vat_wins_over_the_one_without() -> None:
     headers = ["Nummer", "Kunde", "Beløb ekskl. moms", "Beløb inkl. moms", "Moms"]
     assert guess_mapping(headers).columns[Field.AMOUNT] == "Beløb inkl. moms"
+
+
+def workbook(*rows: list[object]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def test_title_and_blank_lines_above_the_header_are_passed_over() -> None:
+    text = (
+        "Kundereskontro per 23.11.2026\n"
+        "\n"
+        "Fakturanr.;Kunde;Forfall;Restbeløp\n"
+        "3001;Nils Ås;15.10.2026;1 000,00\n"
+        "3002;Berit Lie;19.10.2026;x\n"
+    )
+    items = read_bytes(text.encode(), default_country="NO", default_currency="NOK")
+    assert invoices(items)["3001"].rows == (4,)
+    assert invoices(items)["3001"].amount_minor == 100000
+    assert errors(items) == ["row 5: amount x is not a number"]
+
+
+def test_a_report_with_a_title_block_and_a_separator_hint_keeps_its_row_numbers() -> (
+    None
+):
+    text = "sep=,\nInvoice List\nAcme Ltd\nAll Dates\n\nInvoice no,Customer,Amount\n"
+    items = read_bytes((text + "1001,Jane Doe,12.50\n").encode())
+    assert invoices(items)["1001"].rows == (7,)
+
+
+def test_a_workbook_with_a_title_above_its_header_is_read() -> None:
+    data = workbook(
+        ["Restanceliste - Firma ApS"],
+        ["Udskrevet 23.11.2026"],
+        [],
+        ["Fakturanr.", "Kunde", "Forfaldsdato", "Restbeløb"],
+        ["R-1", "Hanne Mø", datetime(2026, 10, 5), 1500],
+    )
+    row = invoices(read_bytes(data))["R-1"]
+    assert (row.rows, row.amount_minor, row.due_on) == ((5,), 150000, date(2026, 10, 5))
+
+
+def test_a_header_naming_only_some_fields_is_still_found_for_mapping() -> None:
+    text = "Debitorliste\nBilag;Hvem;Beløb;Forfaldsdato\n17;Jens;10,00;01-10-2026\n"
+    with pytest.raises(UnknownLayout) as error:
+        read_bytes(text.encode())
+    assert error.value.layout.headers == ("Bilag", "Hvem", "Beløb", "Forfaldsdato")
+
+
+def test_a_first_line_naming_nothing_known_stays_the_header() -> None:
+    with pytest.raises(UnknownLayout) as error:
+        read_bytes(b"Bilag;Hvem;Hvor meget\n17;Jens;10,00\n")
+    assert error.value.layout.headers == ("Bilag", "Hvem", "Hvor meget")
+
+
+@given(
+    titles=st.lists(
+        st.sampled_from(["Rapport", "Udskrevet 23.11.2026", "", ";;;", "Side 1 af 1"]),
+        max_size=HEADER_SEARCH_ROWS - 2,
+    )
+)
+def test_any_title_block_above_a_header_moves_the_rows_not_their_numbers(
+    titles: list[str],
+) -> None:
+    text = "\n".join([*titles, "Fakturanr;Navn;Beløb", "F-1;Bo;1,00"]) + "\n"
+    (row,) = read_bytes(text.encode())
+    assert isinstance(row, InvoiceRow)
+    assert row.rows == (len(titles) + 2,)
