@@ -107,6 +107,14 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
         "sidste rettidige betalingsdag", "forfald", "due on", "payment due",
     ),
 }  # fmt: skip
+# A sum line's label, normalised (see _unqualified_header): such a row is no invoice.
+TOTALS_WORDS = frozenset(
+    {
+        "total", "totals", "grand total", "sub total", "subtotal", "sum", "sum total",
+        "total sum", "totalsum", "totalt", "i alt", "ialt", "sum i alt", "total i alt",
+        "samlet", "samlet sum", "samlet beløb", "samlet beløp", "summa",
+    }
+)  # fmt: skip
 _CAMEL_HUMP = re.compile(r"(?<=[a-zæøå0-9])(?=[A-ZÆØÅ])")
 _WORDS = re.compile(r"[^\W_]+")
 # What a header adds to say an amount includes VAT or which currency it is in ("Beløb
@@ -278,16 +286,32 @@ class RowExtractor:
                 Code.ROW_WIDER_THAN_HEADER, count=len(row), width=self.width
             )
             return RowError((cells.row,), None, reason)
-        return {
+        found = {
             field: row[index] if index < len(row) else ""
             for field, index in self.columns.items()
         }
+        return None if _is_totals_row(found, row) else found
 
     def _kept(self, row: list[RawValue]) -> bool:
         if self.keep is None:
             return True
         index, value = self.keep
         return index < len(row) and _text(row[index]).casefold() == value
+
+
+def _is_totals_row(found: Mapping[Field, RawValue], row: list[RawValue]) -> bool:
+    """A report's or sheet's sum line ("I alt", "Sum", "Total"): no debtor, no invoice
+    number but that word, and the word in one of its cells."""
+    reference = _text(found.get(Field.REFERENCE, ""))
+    if _text(found.get(Field.NAME, "")) or (
+        reference and not _is_totals_word(reference)
+    ):
+        return False
+    return any(_is_totals_word(_text(value)) for value in row)
+
+
+def _is_totals_word(text: str) -> bool:
+    return _unqualified_header(text) in TOTALS_WORDS
 
 
 def _index(headers: Sequence[str], text: str) -> int:

@@ -177,3 +177,37 @@ def test_any_title_block_above_a_header_moves_the_rows_not_their_numbers(
     (row,) = read_bytes(text.encode())
     assert isinstance(row, InvoiceRow)
     assert row.rows == (len(titles) + 2,)
+
+
+@pytest.mark.parametrize(
+    "totals",
+    [
+        ";;;Sum;3 500,50",
+        "I alt;;;;3.500,50",
+        ";;;I alt:;3.500,50",
+        "TOTAL;;;;3500.50",
+        ";;;Total DKK;3500.50",
+        ";;;;;",
+    ],
+)
+def test_a_totals_line_at_the_bottom_is_no_invoice(totals: str) -> None:
+    text = (
+        "Fakturanr.;Kunde;Mobil;Forfald;Restbeløb\n"
+        "3001;Nils Ås;;15.10.2026;1 000,00\n"
+        "3002;Berit Lie;;19.10.2026;2 500,50\n"
+        f"{totals}\n"
+    )
+    items = read_bytes(text.encode())
+    assert sorted(invoices(items)) == ["3001", "3002"]
+    assert errors(items) == []
+
+
+def test_a_row_without_a_debtor_is_still_refused_when_it_is_no_totals_line() -> None:
+    text = "Fakturanr.;Kunde;Restbeløb\nTotal-7;;100,00\n;;200,00\nF-9;;Sum\n"
+    assert errors(read_bytes(text.encode())) == [
+        "row 2: the debtor's name is missing",
+        "row 3: the invoice number is missing",
+        "row 3: the debtor's name is missing",
+        "row 4: amount Sum is not a number",
+        "row 4: the debtor's name is missing",
+    ]
