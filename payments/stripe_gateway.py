@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import stripe
 from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
@@ -48,6 +48,9 @@ _API_KEY_PATTERN = re.compile(r"\b(?:sk|rk)_(?:live|test)_[0-9A-Za-z*]+")
 
 _T = TypeVar("_T")
 
+# Enough of Stripe's message to tell what went wrong.
+_MAX_DETAIL = 300
+
 
 def new_stripe_client(
     api_key: str,
@@ -82,11 +85,13 @@ class StripeGateway:
                 params=params, options={"idempotency_key": request.idempotency_key}
             ),
         )
-        if not session.url:
+        session_id, url = _text(session, "id"), _text(session, "url")
+        if not session_id or not url:
+            # `url` is nullable in the document; without it the debtor cannot pay.
             raise PaymentGatewayError(
-                f"Stripe returned checkout session {session.id} without a URL"
+                f"Stripe returned checkout session {session_id} without a URL"
             )
-        return CheckoutSession(provider_id=session.id, url=session.url)
+        return CheckoutSession(provider_id=session_id, url=url)
 
     def charge_off_session(self, charge: OffSessionCharge) -> ChargeOutcome:
         params: PaymentIntentCreateParams = {
@@ -105,23 +110,24 @@ class StripeGateway:
             )
         except stripe.CardError as error:
             return _declined_outcome(error)
-        except stripe.StripeError as error:
+        except Exception as error:
+            # The charge may have been made: the caller retries with the same key later.
             raise self._gateway_error("charge a saved payment method", error) from error
-        return _intent_outcome(intent)
+        return self._read("read a charge's answer", lambda: _intent_outcome(intent))
 
     def charge_status(self, payment_intent_id: str) -> ChargeOutcome:
         intent = self._call(
             "look up a payment",
             lambda: self._client.v1.payment_intents.retrieve(payment_intent_id),
         )
-        return _intent_outcome(intent)
+        return self._read("read a payment", lambda: _intent_outcome(intent))
 
     def describe_payment_method(self, payment_method_ref: str) -> SavedMethod:
         method = self._call(
             "look up a payment method",
             lambda: self._client.v1.payment_methods.retrieve(payment_method_ref),
         )
-        return _saved_method(method)
+        return self._read("read a payment method", lambda: _saved_method(method))
 
     def _setup_session_params(self, request: CheckoutRequest) -> SessionCreateParams:
         params = _common_session_params(request)
@@ -149,22 +155,42 @@ class StripeGateway:
                 options={"idempotency_key": f"{request.idempotency_key}:customer"},
             ),
         )
-        return customer.id
+        customer_id = _text(customer, "id")
+        if not customer_id:
+            raise PaymentGatewayError("Stripe returned a customer without an id")
+        return customer_id
 
     def _call(self, action: str, create: Callable[[], _T]) -> _T:
+        """The library's answer; any failure, its own or one it did not foresee (an answer
+        that is JSON but not an object), is a PaymentGatewayError."""
         try:
             return create()
-        except stripe.StripeError as error:
+        except Exception as error:
             raise self._gateway_error(action, error) from error
 
-    def _gateway_error(
-        self, action: str, error: stripe.StripeError
-    ) -> PaymentGatewayError:
-        answer = f"HTTP {error.http_status}" if error.http_status else "no HTTP answer"
-        code = f", code {error.code}" if error.code else ""
+    def _read(self, action: str, read: Callable[[], _T]) -> _T:
+        """Read an answer; one that lacks what the document promises is the provider's
+        failure, never an AttributeError out of a job or a view."""
+        try:
+            return read()
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            raise self._gateway_error(action, error) from error
+
+    def _gateway_error(self, action: str, error: Exception) -> PaymentGatewayError:
+        if isinstance(error, stripe.StripeError):
+            status = error.http_status
+            answer = f"HTTP {status}" if status else "no HTTP answer"
+            code = f", code {error.code[:64]}" if error.code else ""
+            detail = str(error)
+        else:
+            answer, code, detail = "an answer we cannot read", "", str(error)
+        detail = " ".join(self._redact(detail).split())
+        if len(detail) > _MAX_DETAIL:
+            # A proxy's HTML page comes back whole in the library's message.
+            detail = detail[: _MAX_DETAIL - 1] + "…"
         return PaymentGatewayError(
             f"Stripe: could not {action} ({type(error).__name__}, {answer}{code}): "
-            + self._redact(str(error))
+            + detail
         )
 
     def _redact(self, text: str) -> str:
@@ -217,52 +243,88 @@ def _payment_session_params(request: CheckoutRequest) -> SessionCreateParams:
     return params
 
 
+# Stripe's objects raise AttributeError for a key the answer lacks; the document marks most
+# of what we read optional or nullable (and other mocks leave out more), so each is read
+# with a default, and read only as the type the document gives it.
+
+
+def _is_object(value: object) -> bool:
+    return isinstance(value, (stripe.StripeObject, dict))
+
+
+def _field(obj: object, key: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(key)
+    if isinstance(obj, stripe.StripeObject):
+        try:
+            return obj[key]
+        except KeyError:
+            return None
+    return None
+
+
+def _text(obj: object, key: str) -> str | None:
+    value = _field(obj, key)
+    return value if isinstance(value, str) and value else None
+
+
+def _whole(obj: object, key: str) -> int | None:
+    value = _field(obj, key)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
+        return value
+    return None
+
+
 def _saved_method(method: stripe.PaymentMethod) -> SavedMethod:
-    card = method.card
-    if card is None:
+    if _text(method, "id") is None:
+        raise ValueError("a PaymentMethod without an id")
+    card = _field(method, "card")
+    if not _is_object(card):
         # Not a card (MobilePay, Vipps, ...): its type is all a debtor needs to recognise it.
-        return SavedMethod(wallet=method.type)
-    # Read with a default: objects from older API versions lack `display_brand`, and a
-    # missing field is an AttributeError on a StripeObject.
-    wallet = getattr(card, "wallet", None)
+        return SavedMethod(wallet=_text(method, "type"))
+    # Objects from older API versions lack `display_brand`.
     return SavedMethod(
         # The brand the debtor chose on a co-badged card (Dankort/Visa), where known.
-        brand=getattr(card, "display_brand", None) or card.brand,
-        last4=card.last4,
-        exp_month=card.exp_month,
-        exp_year=card.exp_year,
-        wallet=wallet.type if wallet else None,
+        brand=_text(card, "display_brand") or _text(card, "brand"),
+        last4=_text(card, "last4"),
+        exp_month=_whole(card, "exp_month"),
+        exp_year=_whole(card, "exp_year"),
+        wallet=_text(_field(card, "wallet"), "type"),
     )
 
 
 def _intent_outcome(intent: stripe.PaymentIntent) -> ChargeOutcome:
-    if intent.status == "succeeded":
+    intent_id = _text(intent, "id")
+    if intent_id is None:
+        raise ValueError("a PaymentIntent without an id")
+    status = _text(intent, "status")
+    if status == "succeeded":
         return ChargeOutcome(
-            ChargeStatus.SUCCEEDED, intent.id, amount_minor=intent.amount_received
+            ChargeStatus.SUCCEEDED,
+            intent_id,
+            amount_minor=_whole(intent, "amount_received"),
         )
     # "requires_confirmation" cannot follow confirm=true; should it, only the debtor can finish.
-    if intent.status in ("requires_action", "requires_confirmation"):
-        return ChargeOutcome(ChargeStatus.REQUIRES_ACTION, intent.id)
-    if intent.status in ("requires_payment_method", "canceled"):
-        last_error = intent.last_payment_error
-        if last_error is None:
-            return ChargeOutcome(ChargeStatus.FAILED, intent.id)
+    if status in ("requires_action", "requires_confirmation"):
+        return ChargeOutcome(ChargeStatus.REQUIRES_ACTION, intent_id)
+    if status in ("requires_payment_method", "canceled"):
+        last_error = _field(intent, "last_payment_error")
         return ChargeOutcome(
             ChargeStatus.FAILED,
-            intent.id,
-            failure_code=last_error.decline_code or last_error.code,
-            failure_message=last_error.message,
+            intent_id,
+            failure_code=_text(last_error, "decline_code") or _text(last_error, "code"),
+            failure_message=_text(last_error, "message"),
         )
-    # "processing", "requires_capture" or a status newer than this code: money may be moving, so
-    # the signed event decides and nobody retries blind.
-    return ChargeOutcome(ChargeStatus.PROCESSING, intent.id)
+    # "processing", "requires_capture", a status newer than this code or none at all: money
+    # may be moving, so the signed event (or the lookup after CONFIRMATION_WAIT) decides and
+    # nobody retries blind.
+    return ChargeOutcome(ChargeStatus.PROCESSING, intent_id)
 
 
 def _declined_outcome(error: stripe.CardError) -> ChargeOutcome:
     details = error.error
-    intent = details.payment_intent if details else None
-    intent_id = intent.id if intent else None
-    message = details.message if details else None
+    intent_id = _text(_field(details, "payment_intent"), "id")
+    message = _text(details, "message")
     if error.code == "authentication_required":
         # Off-session, the bank wants the debtor present (3-D Secure): bring them back on-session.
         return ChargeOutcome(
@@ -271,10 +333,9 @@ def _declined_outcome(error: stripe.CardError) -> ChargeOutcome:
             failure_code=error.code,
             failure_message=message,
         )
-    decline_code = details.decline_code if details else None
     return ChargeOutcome(
         ChargeStatus.FAILED,
         intent_id,
-        failure_code=decline_code or error.code,
+        failure_code=_text(details, "decline_code") or error.code,
         failure_message=message,
     )
