@@ -43,6 +43,7 @@ from app.models.enums import (
     CheckoutPurpose,
     CheckoutStatus,
     LedgerKind,
+    RiskAction,
     Severity,
     SignalSource,
 )
@@ -264,7 +265,7 @@ def _dispute_created(session: Session, obj: StripeObject, ctx: EventContext) -> 
             source=SignalSource.EVENT,
             evidence=f"Card dispute opened: {obj.get('reason', 'unknown reason')}",
             confidence=1.0,
-            action_taken="outreach paused until a supervisor reviews it",
+            action_taken=RiskAction.PAUSED_FOR_REVIEW,
             created_at=ctx.now,
         )
     )

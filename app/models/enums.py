@@ -130,6 +130,17 @@ class SignalSource(enum.StrEnum):
     AGENT = "agent"
 
 
+class RiskAction(enum.StrEnum):
+    """What was done at once about a risk signal; stored as the code, worded by the reader."""
+
+    OUTREACH_STOPPED = "outreach_stopped"  # cease contact, confirmed to the debtor once
+    NUMBER_STOPPED = "number_stopped"  # a wrong person: no more texts to the number
+    PAUSED_FOR_REVIEW = "paused_for_review"  # until a supervisor reviews the signal
+    LOGGED_FOR_REVIEW = "logged_for_review"
+    DISPUTE_REVIEW = "dispute_review"  # reminders paused while an agent looks into it
+    BREATHING_SPACE = "breathing_space"  # reminders paused for the breathing space
+
+
 class SignalStatus(enum.StrEnum):
     OPEN = "open"
     CONFIRMED = "confirmed"

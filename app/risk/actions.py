@@ -11,7 +11,14 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.models import Creditor, Debtor, Message, RiskSignal
-from app.models.enums import Channel, Language, MessageStatus, Severity, SignalSource
+from app.models.enums import (
+    Channel,
+    Language,
+    MessageStatus,
+    RiskAction,
+    Severity,
+    SignalSource,
+)
 from app.risk.detector import RiskFinding, detect
 from app.services.texts import TextContext, render_text
 
@@ -48,18 +55,20 @@ def record_risk(
     return signals
 
 
-def _act(session: Session, debtor: Debtor, finding: RiskFinding, now: datetime) -> str:
+def _act(
+    session: Session, debtor: Debtor, finding: RiskFinding, now: datetime
+) -> RiskAction:
     if finding.category == CEASE:
         if debtor.cease_contact_at is None:
             debtor.cease_contact_at = now
             _confirm_cease(session, debtor, now)
-        return "all outreach stopped (cease contact); confirmed to the debtor once"
+        return RiskAction.OUTREACH_STOPPED
     if finding.category == WRONG_PERSON:
         debtor.phone_unusable_reason = "wrong_number"
-        return "texts to this number stopped (wrong person)"
+        return RiskAction.NUMBER_STOPPED
     if finding.severity == Severity.HIGH.value:
-        return "outreach paused until a supervisor reviews it"
-    return "logged for review"
+        return RiskAction.PAUSED_FOR_REVIEW
+    return RiskAction.LOGGED_FOR_REVIEW
 
 
 def _confirm_cease(session: Session, debtor: Debtor, now: datetime) -> None:
@@ -100,7 +109,7 @@ def _signal(
     evidence: str,
     source: SignalSource,
     account_id: int | None,
-    action: str,
+    action: RiskAction,
     now: datetime,
 ) -> RiskSignal:
     return RiskSignal(

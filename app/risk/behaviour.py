@@ -26,7 +26,13 @@ from app.models import (
     PortalLink,
     RiskSignal,
 )
-from app.models.enums import LedgerKind, MessageStatus, Severity, SignalSource
+from app.models.enums import (
+    LedgerKind,
+    MessageStatus,
+    RiskAction,
+    Severity,
+    SignalSource,
+)
 
 LOOKBACK = timedelta(days=30)
 # The reasons as the contact policy stores them (reminders.policy.Reason values).
@@ -220,6 +226,6 @@ def _signal(pattern: Pattern, now: datetime) -> RiskSignal:
         source=SignalSource.EVENT,
         evidence=pattern.evidence,
         confidence=1.0,
-        action_taken="logged for review",
+        action_taken=RiskAction.LOGGED_FOR_REVIEW,
         created_at=now,
     )

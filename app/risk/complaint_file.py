@@ -2,14 +2,20 @@
 
 Every text sent and received, every decision of the contact policy, every movement of money,
 plan, promise, risk signal and staff action, with the debtor's local time beside UTC.
+
+An entry says what happened as facts (a name and a value, values as codes, numbers, dates and
+amounts) rather than as a sentence: the CSV record words them in English, pages and the PDF
+in the reader's language (app/web/codes.py).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -37,14 +43,75 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
+class Amount:
+    minor: int
+    currency: str
+
+    def __str__(self) -> str:
+        return format_minor(self.minor, self.currency)
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    """What a system line of a chat recorded (an agent's action), as the chat shows it."""
+
+    event: str
+    payload: dict[str, Any]
+
+    def __str__(self) -> str:
+        return self.event
+
+
+# A fact's value: a code (str), a number, a date or time, an amount or a chat event.
+FactValue = str | int | float | date | datetime | Amount | ChatEvent
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    value: FactValue
+
+    def __str__(self) -> str:
+        value = self.value
+        if isinstance(value, float):
+            shown = f"{value:.2f}"
+        elif isinstance(value, date):  # datetimes too
+            shown = value.isoformat()
+        else:
+            shown = str(value)
+        return f"{self.name.replace('_', ' ')}: {shown}"
+
+
+@dataclass(frozen=True)
 class FileEntry:
     at: datetime
     kind: str
-    summary: str
+    facts: tuple[Fact, ...] = ()
     # Exactly as sent or received, for a text; the reason or note otherwise.
     detail: str = ""
     channel: str = ""
     status: str = ""
+
+    @property
+    def summary(self) -> str:
+        """The facts in English, as the CSV record holds them."""
+        return self.english_facts()
+
+    def english_facts(self) -> str:
+        return "; ".join(str(fact) for fact in self.facts)
+
+    def raw_detail(self) -> str:
+        return self.detail
+
+    def fact(self, name: str) -> FactValue | None:
+        return next((f.value for f in self.facts if f.name == name), None)
+
+
+def _facts(**values: FactValue | None) -> tuple[Fact, ...]:
+    """The given facts in order, leaving out those without a value."""
+    return tuple(
+        Fact(name, value) for name, value in values.items() if value not in (None, "")
+    )
 
 
 def complaint_file(session: Session, account: Account) -> list[FileEntry]:
@@ -103,9 +170,12 @@ def _texts_sent(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             at=message.sent_at or message.created_at,
             kind="text_sent" if message.sent_at else f"text_{message.status.value}",
-            summary=f"{message.template_key} to {message.to_address}: {message.status.value}"
-            + (f" ({message.suppressed_reason})" if message.suppressed_reason else "")
-            + (f" error {message.error_code}" if message.error_code else ""),
+            facts=_facts(
+                text=message.template_key,
+                to=message.to_address,
+                held_back_because=message.suppressed_reason,
+                provider_error=message.error_code,
+            ),
             detail=message.body or "",
             channel=message.channel.value,
             status=message.status.value,
@@ -119,8 +189,7 @@ def _texts_received(session: Session, debtor: Debtor) -> list[FileEntry]:
         FileEntry(
             at=inbound.received_at,
             kind="text_received",
-            summary=f"from {inbound.from_address}"
-            + (f" (keyword {inbound.keyword})" if inbound.keyword else ""),
+            facts=_facts(sender=inbound.from_address, keyword=inbound.keyword),
             detail=inbound.body,
             channel="sms",
             status="received",
@@ -145,8 +214,14 @@ def _chat_messages(session: Session, debtor: Debtor) -> list[FileEntry]:
         FileEntry(
             at=line.created_at,
             kind=f"chat_{line.sender.value}",
-            summary=f"conversation {conversation_id}"
-            + (f" ({line.event})" if line.event else ""),
+            facts=_facts(
+                conversation=conversation_id,
+                chat_event=(
+                    ChatEvent(line.event, json.loads(line.payload or "{}"))
+                    if line.event
+                    else None
+                ),
+            ),
             detail=line.body,
             channel="sms" if line.via_sms else "chat",
         )
@@ -159,12 +234,7 @@ def _decisions(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             at=decision.checked_at,
             kind=f"policy_{decision.outcome.value}",
-            summary=decision.reason
-            + (
-                f" until {decision.defer_until.isoformat()}"
-                if decision.defer_until
-                else ""
-            ),
+            facts=_facts(reason=decision.reason, until=decision.defer_until),
             detail=decision.detail,
             channel=decision.channel.value,
             status=decision.outcome.value,
@@ -180,7 +250,7 @@ def _money(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             at=entry.occurred_at,
             kind=f"ledger_{entry.kind.value}",
-            summary=format_minor(entry.amount_minor, entry.currency),
+            facts=_facts(amount=Amount(entry.amount_minor, entry.currency)),
             detail=entry.note,
         )
         for entry in session.scalars(
@@ -198,8 +268,11 @@ def _arrangements(session: Session, account: Account) -> list[FileEntry]:
             FileEntry(
                 plan.created_at,
                 "plan",
-                f"{len(plan.instalments)} {plan.frequency.value} instalments, "
-                f"now {plan.status.value}",
+                _facts(
+                    instalments=len(plan.instalments),
+                    frequency=plan.frequency.value,
+                    plan_status=plan.status.value,
+                ),
             )
         )
         entries += [_instalment(i) for i in plan.instalments if i.last_attempt_at]
@@ -207,7 +280,9 @@ def _arrangements(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             promise.created_at,
             "promise",
-            f"promised to pay on {promise.promised_on.isoformat()}, now {promise.status.value}",
+            _facts(
+                promised_for=promise.promised_on, promise_status=promise.status.value
+            ),
         )
         for promise in session.scalars(
             select(PromiseToPay).where(PromiseToPay.account_id == account.id)
@@ -221,8 +296,11 @@ def _instalment(instalment: Instalment) -> FileEntry:
     return FileEntry(
         instalment.last_attempt_at,
         "instalment_charge",
-        f"instalment {instalment.seq_no}: {instalment.status.value} after "
-        f"{instalment.attempts} attempt(s)",
+        _facts(
+            instalment=instalment.seq_no,
+            instalment_status=instalment.status.value,
+            attempts=instalment.attempts,
+        ),
         instalment.failure_code or "",
     )
 
@@ -239,8 +317,12 @@ def _signals(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             signal.created_at,
             "risk_signal",
-            f"{signal.category} ({signal.severity.value}, "
-            f"confidence {signal.confidence:.2f}): {signal.action_taken}",
+            _facts(
+                category=signal.category,
+                severity=signal.severity.value,
+                confidence=signal.confidence,
+                action_taken=signal.action_taken,
+            ),
             signal.evidence,
             channel=signal.source.value,
             status=signal.status.value,
@@ -258,8 +340,11 @@ def _signals(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             review.created_at,
             "risk_review",
-            f"{by_id[review.object_id].category}: {review.action} by "
-            f"{review.actor_label}",
+            _facts(
+                category=by_id[review.object_id].category,
+                staff_action=review.action,
+                by=review.actor_label,
+            ),
             review.detail,
         )
         for review in reviews
@@ -283,7 +368,7 @@ def _staff_actions(session: Session, account: Account) -> list[FileEntry]:
         FileEntry(
             event.created_at,
             "staff",
-            f"{event.actor_label}: {event.action}",
+            _facts(staff_action=event.action, by=event.actor_label),
             event.detail,
         )
         for event in events

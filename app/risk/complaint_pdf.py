@@ -7,7 +7,7 @@ rare script) is written as a visible marker such as [U+1F600] instead of being d
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterable, Mapping
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -49,6 +49,9 @@ class PdfWords:
     # The reader's words for the codes of kinds, channels and statuses; a code without words
     # is shown as it is.
     worded: Mapping[str, str] = field(default_factory=dict)
+    # What an entry says, and its detail, in the reader's words; in English by default.
+    facts_of: Callable[[FileEntry], str] = FileEntry.english_facts
+    detail_of: Callable[[FileEntry], str] = FileEntry.raw_detail
 
     def of_code(self, code: str) -> str:
         worded = self.worded.get(code)
@@ -154,23 +157,26 @@ class _ComplaintPdf(FPDF):
         self._wrapped(
             f"{words.local_time}: {_local(entry.at, zone)}   {_utc(entry.at)}"
         )
-        facts = [(words.kind, words.of_code(entry.kind))]
-        facts += (
+        labelled = [(words.kind, words.of_code(entry.kind))]
+        labelled += (
             [(words.channel, words.of_code(entry.channel))] if entry.channel else []
         )
-        facts += [(words.status, words.of_code(entry.status))] if entry.status else []
+        labelled += (
+            [(words.status, words.of_code(entry.status))] if entry.status else []
+        )
         self._font(9)
-        self._wrapped("   ".join(f"{label}: {value}" for label, value in facts))
-        if entry.summary:
-            self._wrapped(entry.summary)
-        if entry.detail:
+        self._wrapped("   ".join(f"{label}: {value}" for label, value in labelled))
+        facts, detail = words.facts_of(entry), words.detail_of(entry)
+        if facts:
+            self._wrapped(facts)
+        if detail:
             self.ln(1)
             self.set_x(self.l_margin + 3)
             self.set_draw_color(150)
             self.multi_cell(
                 0,
                 5,
-                self._text(entry.detail),
+                self._text(detail),
                 border="L",
                 padding=(0, 0, 0, 2),
                 new_x=XPos.LMARGIN,

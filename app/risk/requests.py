@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, ValidationFailed
 from app.models import Account, Debtor, RiskSignal
-from app.models.enums import AccountStatus, Severity, SignalSource
+from app.models.enums import AccountStatus, RiskAction, Severity, SignalSource
 from app.risk.actions import record_risk
 
 BREATHING_SPACE = "breathing_space"  # Account.pause_reason read by the reminder policy
@@ -80,7 +80,7 @@ def open_dispute(
         evidence=f"Dispute ({reason.value}): {text}"
         if text
         else f"Dispute ({reason.value})",
-        action="reminders paused; an agent reviews the dispute",
+        action=RiskAction.DISPUTE_REVIEW,
         now=now,
     )
     # The debtor's own words may say more (a lawyer, a complaint to an authority).
@@ -123,7 +123,7 @@ def ask_for_breathing_space(
         "hardship",
         Severity.MEDIUM,
         evidence=evidence,
-        action=f"reminders paused for {days} days",
+        action=RiskAction.BREATHING_SPACE,
         now=now,
     )
     if text:
@@ -147,7 +147,7 @@ def report_wrong_number(
         "wrong_number",
         Severity.HIGH,
         evidence="The person who opened the payment link said they are not the debtor",
-        action="texts to this number stopped",
+        action=RiskAction.NUMBER_STOPPED,
         now=now,
     )
 
@@ -160,7 +160,7 @@ def _signal(
     severity: Severity,
     *,
     evidence: str,
-    action: str,
+    action: RiskAction,
     now: datetime,
 ) -> RiskSignal:
     signal = RiskSignal(

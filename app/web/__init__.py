@@ -14,6 +14,7 @@ from app.web.agent import bp as agent_bp
 from app.web.api import register_api
 from app.web.auth import bp as auth_bp
 from app.web.auth.login import init_login
+from app.web.codes import register_codes
 from app.web.creditor import bp as creditor_bp
 from app.web.devphone import bp as devphone_bp
 from app.web.extensions import babel, csrf, limiter
@@ -46,6 +47,7 @@ def register_web(app: Flask) -> None:
     limiter.init_app(app)
     init_login(app)
     register_i18n(app)
+    register_codes(app)
     for blueprint in (
         main_bp,
         auth_bp,

@@ -95,47 +95,6 @@ SIGNAL_STATUS_LABELS = {
     "resolved": _l("resolved"),
 }
 
-# The complaint file's codes, as a supervisor reads them; the CSV keeps the codes.
-COMPLAINT_FILE_WORDS = {
-    "text_sent": _l("Text sent"),
-    "text_queued": _l("Text waiting to be sent"),
-    "text_sending": _l("Text being sent"),
-    "text_failed": _l("Text failed"),
-    "text_undelivered": _l("Text not delivered"),
-    "text_unknown": _l("Text in doubt"),
-    "text_suppressed": _l("Text held back"),
-    "text_received": _l("Text received"),
-    "chat_debtor": _l("Chat: debtor wrote"),
-    "chat_agent": _l("Chat: agent wrote"),
-    "chat_system": _l("Chat: system note"),
-    "policy_deferred": _l("Contact policy: text deferred"),
-    "policy_suppressed": _l("Contact policy: text held back"),
-    **{f"ledger_{kind}": words for kind, words in LEDGER_LABELS.items()},
-    "plan": _l("Instalment plan"),
-    "instalment_charge": _l("Instalment charged"),
-    "promise": _l("Promise to pay"),
-    "risk_signal": _l("Risk signal"),
-    "risk_review": _l("Risk signal reviewed"),
-    "staff": _l("Staff action"),
-    "sms": _l("SMS"),
-    "email": _l("E-mail"),
-    "chat": _l("Chat"),
-    "portal": _l("Self-service page"),
-    "event": _l("Payment or text event"),
-    "agent": _l("Agent"),
-    "queued": _l("waiting"),
-    "sending": _l("being sent"),
-    "sent": _l("sent"),
-    "delivered": _l("delivered"),
-    "failed": _l("failed"),
-    "undelivered": _l("not delivered"),
-    "unknown": _l("in doubt"),
-    "suppressed": _l("held back"),
-    "deferred": _l("deferred"),
-    "received": _l("received"),
-    **SIGNAL_STATUS_LABELS,
-}
-
 
 def select_locale() -> str:
     """The language chosen on the page, else the staff user's, else the browser's."""
@@ -208,7 +167,6 @@ def register_i18n(app: Flask) -> None:
         risk_category=lambda category: _label(RISK_CATEGORY_LABELS, category),
         severity_label=lambda severity: _label(SEVERITY_LABELS, severity),
         signal_status=lambda status: _label(SIGNAL_STATUS_LABELS, status),
-        complaint_file_word=lambda code: _label(COMPLAINT_FILE_WORDS, code),
     )
 
 

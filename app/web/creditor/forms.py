@@ -33,15 +33,9 @@ from app.services.creditor_settings import (
     SENDER_NAME_MAX,
 )
 from app.services.texts import MAX_WORDING_LENGTH
+from app.web.codes import SEQUENCE_TEXT_LABELS
 from reminders.editing import MAX_DAY_OFFSET, SEQUENCE_TEMPLATES
 
-TEMPLATE_LABELS = {
-    "friendly": _l("Friendly heads-up"),
-    "reminder": _l("Reminder"),
-    "plan_offer": _l("Offer of an instalment plan"),
-    "last_notice": _l("Last friendly notice"),
-    "firm_notice": _l("Firm notice: mentions debt collection"),
-}
 OFFSET_LABELS = {
     StepOffsetFrom.DUE_DATE: _l("after the due date"),
     StepOffsetFrom.PREVIOUS_STEP: _l("after the step before"),
@@ -101,7 +95,7 @@ class StepForm(FlaskForm):
     template_key = SelectField(
         _l("Text"),
         choices=[SelectChoice("", _l("No text (for a hand-over to an agent)"))]
-        + [SelectChoice(key, TEMPLATE_LABELS[key]) for key in SEQUENCE_TEMPLATES],
+        + [SelectChoice(key, SEQUENCE_TEXT_LABELS[key]) for key in SEQUENCE_TEMPLATES],
     )
     channel = SelectField(
         _l("Channel"),

@@ -35,11 +35,11 @@ from app.services import access, audit, creditor_settings
 from app.services.formatting import minor_unit_exponent
 from app.services.texts import LANGUAGES
 from app.web.auth.login import current_staff, roles_required
+from app.web.codes import SEQUENCE_TEXT_LABELS, worded
 from app.web.creditor.forms import (
     ACTION_LABELS,
     CHANNEL_LABELS,
     OFFSET_LABELS,
-    TEMPLATE_LABELS,
     ActionForm,
     DeskForm,
     SettingsForm,
@@ -82,7 +82,7 @@ FIELD_ERRORS = {
 @bp.context_processor
 def _labels() -> dict[str, object]:
     return {
-        "template_label": lambda key: TEMPLATE_LABELS.get(key, key),
+        "template_label": lambda key: worded(SEQUENCE_TEXT_LABELS, key),
         "offset_label": lambda value: OFFSET_LABELS[StepOffsetFrom(value)],
         "channel_label": lambda value: CHANNEL_LABELS[Channel(value)],
         "action_label": lambda value: ACTION_LABELS[StepAction(value)],

@@ -50,6 +50,7 @@ from app.services.portal_links import (
     is_locked,
     verify,
 )
+from app.web.codes import FREQUENCY_LABELS
 from app.web.db import get_session, writes_on_read
 from app.web.extensions import limiter
 from app.web.portal import session as portal
@@ -77,11 +78,6 @@ FACTOR_HINTS = {
     VerificationFactor.BIRTH_DATE: _l("For example 31-12-1980"),
     VerificationFactor.POSTCODE: _l("The postcode of your address"),
     VerificationFactor.REFERENCE: _l("You find it on the invoice"),
-}
-FREQUENCY_LABELS = {
-    PlanFrequency.MONTHLY: _l("monthly"),
-    PlanFrequency.FORTNIGHTLY: _l("every two weeks"),
-    PlanFrequency.WEEKLY: _l("weekly"),
 }
 
 

@@ -34,8 +34,8 @@ from app.risk.queue import (
 )
 from app.services import access, audit
 from app.web.auth.login import current_staff, roles_required
+from app.web.codes import COMPLAINT_FILE_WORDS, entry_detail, entry_facts
 from app.web.db import get_session, writes_on_read
-from app.web.i18n import COMPLAINT_FILE_WORDS
 from app.web.urls import safe_next_url
 
 bp = Blueprint("risk", __name__, url_prefix="/risk")
@@ -138,7 +138,7 @@ def account_file(account_id: int) -> ResponseReturnValue:
         exported_at=now,
         exported_by=f"{staff.name} <{staff.email}>",
     )
-    body = complaint_file_pdf(entries, header, _pdf_words())
+    body = complaint_file_pdf(entries, header, _pdf_words(debtor.timezone))
     return _download(body, "application/pdf", f"{filename}.pdf")
 
 
@@ -161,7 +161,7 @@ def _filename_safe(reference: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", reference).strip("._") or "account"
 
 
-def _pdf_words() -> PdfWords:
+def _pdf_words(time_zone: str) -> PdfWords:
     return PdfWords(
         title=_("Complaint file"),
         creditor=_("Creditor"),
@@ -181,6 +181,8 @@ def _pdf_words() -> PdfWords:
             "e.g. [U+1F98A]; nothing is left out."
         ),
         worded={code: str(words) for code, words in COMPLAINT_FILE_WORDS.items()},
+        facts_of=lambda entry: entry_facts(entry, time_zone),
+        detail_of=entry_detail,
     )
 
 

@@ -117,6 +117,10 @@ def test_a_supervisor_downloads_the_file_as_pdf_in_her_language(
     assert "SMS modtaget" in page
     assert "risk_signal" not in page
     assert "text_received" not in page
+    # What each entry says is worded too: the category, the action taken, the staff action.
+    assert "Kategori: Klage til en myndighed" in page
+    assert "kontakt sat på pause, til en teamleder har set på det" in page
+    assert "paused_for_review" not in page
 
     download = client.get(f"/risk/accounts/{signal.account_id}/file?format=pdf")
 
@@ -132,6 +136,7 @@ def test_a_supervisor_downloads_the_file_as_pdf_in_her_language(
     assert "SMS modtaget (text_received)" in text
     assert "Jeg har betalt! Lad mig være [U+1F98A]" in text
     assert "I will report you to Finanstilsynet" in text
+    assert "Handling: åbnede klagesagen" in text
     assert supervisor.email in text
     exported = session.scalar(
         select(AuditEvent).where(AuditEvent.action == "complaint_file.export_pdf")
