@@ -26,6 +26,7 @@ from app.web.i18n import (
     local_date,
     local_datetime,
     money,
+    readable_phone,
 )
 from app.web.live.lines import event_text
 
@@ -219,6 +220,9 @@ _FACT_VALUES: Mapping[str, Mapping[str, Any]] = {
 }
 
 
+_ADDRESSES = frozenset({"to", "sender"})
+
+
 def worded(labels: Mapping[str, Any], code: object) -> str:
     """`code` in the reader's words, or as it is when it has none."""
     value = getattr(code, "value", code)
@@ -250,6 +254,8 @@ def _fact_value(name: str, value: FactValue, time_zone: str) -> str:
         return local_date(value)
     if isinstance(value, float):
         return str(format_percent(value))
+    if name in _ADDRESSES:
+        return readable_phone(str(value))
     labels = _FACT_VALUES.get(name)
     return worded(labels, value) if labels else str(value)
 

@@ -116,14 +116,18 @@ def phone_link(e164: str | None) -> Markup:
     """A tappable, readable phone number: <a href="tel:+4570201030">+45 70 20 10 30</a>."""
     if not e164:
         return Markup("")
+    return Markup('<a href="tel:{}">{}</a>').format(e164, readable_phone(e164))
+
+
+def readable_phone(address: str) -> str:
+    """+4570201030 as +45 70 20 10 30; anything that is not a phone number as it is."""
     try:
-        number = phonenumbers.parse(e164, None)
-        shown = phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
+        number = phonenumbers.parse(address, None)
     except phonenumbers.NumberParseException:
-        shown = e164
-    return Markup('<a href="tel:{}">{}</a>').format(e164, shown)
+        return address
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
 
 
 def local_datetime(value: datetime | None, tz_name: str | None = None) -> str:

@@ -86,6 +86,8 @@ def _entry(*facts: Fact, detail: str = "") -> FileEntry:
 
 def test_an_entrys_facts_are_worded_in_the_readers_language(app: Flask) -> None:
     entry = _entry(
+        Fact("to", "+4561844534"),
+        Fact("sender", "anne@example.dk"),
         Fact("instalments", 3),
         Fact("frequency", "monthly"),
         Fact("plan_status", "active"),
@@ -99,6 +101,8 @@ def test_an_entrys_facts_are_worded_in_the_readers_language(app: Flask) -> None:
     with app.test_request_context("/", headers={"Accept-Language": "da"}):
         shown = entry_facts(entry, "Europe/Copenhagen").replace("\xa0", " ")
     assert shown.split(" · ") == [
+        "Til: +45 61 84 45 34",
+        "Fra: anne@example.dk",
         "Rater: 3",
         "Hvor tit: månedligt",
         "Status: i gang",
