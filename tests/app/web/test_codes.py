@@ -115,7 +115,8 @@ def test_an_entrys_facts_are_worded_in_the_readers_language(app: Flask) -> None:
     ]
     # The CSV record keeps the codes, in English.
     assert entry.summary.startswith(
-        "instalments: 3; frequency: monthly; plan status: active"
+        "to: +4561844534; sender: anne@example.dk; instalments: 3; frequency: monthly;"
+        " plan status: active; amount: 1,234.50 DKK;"
     )
 
 
