@@ -83,6 +83,7 @@ class Code(enum.StrEnum):
     NOTHING_DUE = "nothing_due"
     DUE_ABOVE_AMOUNT = "due_above_amount"
     CURRENCY_UNKNOWN = "currency_unknown"
+    CURRENCY_SIGN = "currency_sign"
     # Dates
     DATE_IS_NUMBER = "date_is_number"
     DATE_AMBIGUOUS = "date_ambiguous"
@@ -215,6 +216,10 @@ TEMPLATES: Mapping[Code, str] = {
         "the balance due %(due)s is more than the invoice amount %(amount)s"
     ),
     Code.CURRENCY_UNKNOWN: N_("currency %(value)s is not an ISO 4217 currency in use"),
+    Code.CURRENCY_SIGN: N_(
+        "currency %(value)s is not an ISO 4217 currency in use; write its "
+        "three-letter code (%(currencies)s)"
+    ),
     Code.DATE_IS_NUMBER: N_("date %(value)s is a number, not a date"),
     Code.DATE_AMBIGUOUS: N_(
         "date %(value)s is ambiguous (day/month or month/day?); "

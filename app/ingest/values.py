@@ -32,6 +32,13 @@ AMOUNT_SIGNS = {
     "£": {"GBP"},
     "$": {"USD", "CAD", "AUD", "NZD"},
 }
+# Signs and words a currency column may hold instead of a code.
+CURRENCY_SIGNS = {
+    **{sign: codes for sign, codes in AMOUNT_SIGNS.items() if sign != ",-"},
+    "kroner": {"DKK", "NOK", "SEK", "ISK"},
+    "dkr": {"DKK"}, "dkr.": {"DKK"}, "nkr": {"NOK"}, "nkr.": {"NOK"},
+    "skr": {"SEK"}, "skr.": {"SEK"}, "euro": {"EUR"}, "eur.": {"EUR"},
+}  # fmt: skip
 _AMOUNT = re.compile(
     r"(?P<pre>[^\d\s+\-−(]*)\s*(?P<sign>[+\-−(]?)\s*"
     r"(?P<number>\d[\d.,' \u00a0\u202f]*?)\s*(?P<post>\)?-?)\s*(?P<unit>[^\d\s]*)"
@@ -201,9 +208,15 @@ def _to_minor(value: Decimal, currency: str, exponent: int, text: str) -> int:
 
 def parse_currency(raw: RawValue, today: date) -> str:
     """An ISO 4217 code of a currency in use today, upper-cased."""
-    code = as_text(raw).strip().upper()
+    text = as_text(raw).strip()
+    code = text.upper()
     if code not in currencies_in_use(today):
-        raise BadValue(Reason.of(Code.CURRENCY_UNKNOWN, value=as_text(raw).strip()))
+        meant = CURRENCY_SIGNS.get(" ".join(text.casefold().split()))
+        if meant:  # a sign ("kr.", "£") is not taken for a code, but named for one
+            choices = ", ".join(sorted(meant))
+            reason = Reason.of(Code.CURRENCY_SIGN, value=text, currencies=choices)
+            raise BadValue(reason)
+        raise BadValue(Reason.of(Code.CURRENCY_UNKNOWN, value=text))
     return code
 
 

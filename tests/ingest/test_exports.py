@@ -211,3 +211,24 @@ def test_a_row_without_a_debtor_is_still_refused_when_it_is_no_totals_line() -> 
         "row 4: amount Sum is not a number",
         "row 4: the debtor's name is missing",
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "codes"),
+    [
+        ("kr.", "DKK, ISK, NOK, SEK"),
+        ("Kr", "DKK, ISK, NOK, SEK"),
+        ("£", "GBP"),
+        ("€", "EUR"),
+        ("NKR", "NOK"),
+        ("$", "AUD, CAD, NZD, USD"),
+    ],
+)
+def test_a_sign_in_the_currency_column_is_refused_with_the_code_to_write(
+    written: str, codes: str
+) -> None:
+    text = f"Fakturanr;Kundenavn;Beløb;Valuta\nS-1;Hans Holm;100,00;{written}\n"
+    assert errors(read_bytes(text.encode())) == [
+        f"row 2: currency {written} is not an ISO 4217 currency in use; write its "
+        f"three-letter code ({codes})"
+    ]
