@@ -61,6 +61,14 @@ AWAITING_PAYMENT = "waiting for its payment"
 # Dispute statuses after which the money stays with the card holder.
 DISPUTE_LOST = "lost"
 StripeObject = dict[str, Any]
+# The columns events are kept in (PaymentEvent): an id that does not fit is not Stripe's; a
+# type that does not fit is one we do not handle, stored cut rather than refused.
+MAX_EVENT_ID = 255
+MAX_EVENT_TYPE = 64
+# Amounts are integers in minor units in the document, with no bound; ours are 64-bit.
+MAX_AMOUNT = 2**63 - 1
+# Our own ids (in metadata we set) are 32-bit integers.
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ def verify_event(payload: bytes, signature: str | None, secret: str) -> StripeOb
     if not (
         isinstance(event, dict)
         and isinstance(event.get("id"), str)
+        and 0 < len(event["id"]) <= MAX_EVENT_ID
         and isinstance(event.get("type"), str)
         and isinstance(event.get("data"), dict)
         and isinstance(event["data"].get("object"), dict)
@@ -119,7 +128,7 @@ def apply_event(
     # Stored first: a concurrent delivery of the same event fails on the unique id.
     record = PaymentEvent(
         provider_event_id=event["id"],
-        type=event["type"],
+        type=event["type"][:MAX_EVENT_TYPE],
         payload=json.dumps(event, separators=(",", ":")),
         received_at=now,
     )
@@ -145,8 +154,8 @@ def _checkout_completed(session: Session, obj: StripeObject, ctx: EventContext) 
         return _record_payment(
             session,
             _amount(obj, "amount_total"),
-            str(obj.get("currency", "")),
-            str(obj.get("payment_intent") or ""),
+            _text(obj, "currency"),
+            _ref(obj.get("payment_intent")) or "",  # may come expanded
             _metadata(obj),
             ctx,
         )
@@ -166,8 +175,8 @@ def _payment_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -
     outcome = _record_payment(
         session,
         _amount(obj, "amount_received"),
-        str(obj.get("currency", "")),
-        str(obj.get("id", "")),
+        _text(obj, "currency"),
+        _ref(obj.get("id")) or "",
         metadata,
         ctx,
     )
@@ -178,7 +187,8 @@ def _payment_succeeded(session: Session, obj: StripeObject, ctx: EventContext) -
 
 
 def _payment_failed(session: Session, obj: StripeObject, _ctx: EventContext) -> str:
-    error = obj.get("last_payment_error") or {}
+    error = obj.get("last_payment_error")
+    error = error if isinstance(error, dict) else {}
     code = str(error.get("decline_code") or error.get("code") or "failed")
     attempt = _attempt(session, obj)
     if attempt is None:
@@ -220,10 +230,12 @@ def _charge_refunded(session: Session, obj: StripeObject, ctx: EventContext) -> 
     account = _account_for(session, obj)
     if account is None:
         return _unmatched(obj, "refund of an unknown payment")
-    currency = str(obj.get("currency", "")).upper()
+    currency = _text(obj, "currency").upper()
     if currency != account.currency:
         return f"refund in {currency} refused for a {account.currency} account"
-    charge_id = str(obj.get("id", ""))
+    charge_id = _ref(obj.get("id")) or ""
+    if not charge_id:
+        return "refund without a charge id; nothing posted"
     refunded_total = _amount(obj, "amount_refunded")
     # Refund events carry the running total: only the part not yet posted is new. Charge ids
     # contain "_", a LIKE wildcard, hence the escaped prefix match.
@@ -263,7 +275,7 @@ def _dispute_created(session: Session, obj: StripeObject, ctx: EventContext) -> 
             category="chargeback",
             severity=Severity.HIGH,
             source=SignalSource.EVENT,
-            evidence=f"Card dispute opened: {obj.get('reason', 'unknown reason')}",
+            evidence=f"Card dispute opened: {_text(obj, 'reason') or 'unknown reason'}",
             confidence=1.0,
             action_taken=RiskAction.PAUSED_FOR_REVIEW,
             created_at=ctx.now,
@@ -277,14 +289,14 @@ def _dispute_closed(session: Session, obj: StripeObject, ctx: EventContext) -> s
     account = _account_for(session, obj)
     if account is None:
         return _unmatched(obj, "closed dispute of an unknown payment")
-    status = str(obj.get("status", ""))
+    status = _text(obj, "status")
     if status != DISPUTE_LOST:
         return f"card dispute on account {account.id} closed ({status}); nothing posted"
-    currency = str(obj.get("currency", "")).upper()
+    currency = _text(obj, "currency").upper()
     if currency != account.currency:
         return f"lost dispute in {currency} refused for a {account.currency} account"
     amount = _amount(obj, "amount")
-    dispute_id = str(obj.get("id", ""))
+    dispute_id = _ref(obj.get("id")) or ""
     if amount <= 0 or not dispute_id:
         return "lost dispute without an amount or id; nothing posted"
     external_id = f"stripe:dispute:{dispute_id}"
@@ -479,9 +491,22 @@ def _ref(value: object) -> str | None:
 
 
 def _amount(obj: StripeObject, key: str) -> int:
+    """A whole amount in minor units; 0 (nothing to post) when absent, null or unusable."""
     value = obj.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    if isinstance(value, int) and not isinstance(value, bool) and value <= MAX_AMOUNT:
+        return value
+    return 0
+
+
+def _text(obj: StripeObject, key: str) -> str:
+    """A string field, "" when absent or null (never the text "None")."""
+    value = obj.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value is not None and value.isdigit() else None
+    """One of our ids, from metadata; anything else (or too large for an id) is none."""
+    if value is None or not (value.isascii() and value.isdigit()):
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
