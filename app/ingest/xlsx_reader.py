@@ -1,4 +1,4 @@
-"""XLSX workbooks: the first sheet, streamed by openpyxl in read-only mode."""
+"""XLSX workbooks: the sheet holding the invoices, streamed by openpyxl in read-only mode."""
 
 from __future__ import annotations
 
@@ -44,13 +44,32 @@ def read_xlsx_table(source: IO[bytes], max_bytes: int) -> Table:
         _check_archive(archive, max_bytes)
         workbook = _open_workbook(archive)
         stack.callback(workbook.close)
-        sheet = workbook.worksheets[0]
-        rows = _rows(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True))
-        headers, after = _headers(rows)
+        headers, rows = _invoice_sheet(workbook)
     except BaseException:
         stack.close()
         raise
-    return Table(headers, _within_width(chain(after, rows)), stack.close)
+    return Table(headers, _within_width(rows), stack.close)
+
+
+def _invoice_sheet(workbook: Workbook) -> tuple[list[str], Iterator[Cells]]:
+    """The header and rows of the first sheet whose header names every required field,
+    else of the first sheet with anything in it: the invoices may follow a cover sheet.
+
+    :raises FileRejected: every sheet is empty.
+    """
+    fallback: tuple[list[str], Iterator[Cells]] | None = None
+    for sheet in workbook.worksheets:
+        rows = _rows(sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True))
+        found = _headers(rows)
+        if found is None:
+            continue
+        headers, after = found
+        if is_full_header(headers):
+            return headers, chain(after, rows)
+        fallback = fallback or (headers, chain(after, rows))
+    if fallback is None:
+        raise FileRejected(Reason.of(Code.SHEET_EMPTY))
+    return fallback
 
 
 def _spool(source: IO[bytes]) -> IO[bytes]:
@@ -101,8 +120,9 @@ def _rows(sheet_rows: Iterable[tuple[object, ...]]) -> Iterator[Cells]:
         raise FileRejected(Reason.of(Code.WORKBOOK_DAMAGED)) from error
 
 
-def _headers(rows: Iterator[Cells]) -> tuple[list[str], list[Cells]]:
-    """The header (title and blank rows above it passed over) and the rows read after it."""
+def _headers(rows: Iterator[Cells]) -> tuple[list[str], list[Cells]] | None:
+    """The header (title and blank rows above it passed over) and the rows read after
+    it; None for an empty sheet."""
     read: list[Cells] = []
     for cells in rows:
         read.append(cells)
@@ -110,7 +130,7 @@ def _headers(rows: Iterator[Cells]) -> tuple[list[str], list[Cells]]:
             break
     index = pick_header([_texts(cells) for cells in read])
     if index is None:
-        raise FileRejected(Reason.of(Code.SHEET_EMPTY))
+        return None
     headers = _texts(read[index])
     check_headers(headers)
     return headers, read[index + 1 :]

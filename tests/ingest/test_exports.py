@@ -232,3 +232,40 @@ def test_a_sign_in_the_currency_column_is_refused_with_the_code_to_write(
         f"row 2: currency {written} is not an ISO 4217 currency in use; write its "
         f"three-letter code ({codes})"
     ]
+
+
+def sheets(**named: list[list[object]]) -> bytes:
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in named.items():
+        sheet = book.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    return data.getvalue()
+
+
+def test_invoices_on_the_sheet_after_a_cover_sheet_are_read() -> None:
+    data = sheets(
+        Info=[["Eksport fra Uniconta"], ["Periode: 2026"]],
+        Tom=[],
+        Poster=[["Faktura", "Navn", "Beløb"], [7001, "Karen Blixen", 1000]],
+    )
+    row = invoices(read_bytes(data))["7001"]
+    assert (row.rows, row.amount_minor) == ((2,), 100000)
+
+
+def test_the_first_sheet_with_a_full_header_wins() -> None:
+    data = sheets(
+        Januar=[["Faktura", "Navn", "Beløb"], [1, "Bo", 10]],
+        Februar=[["Faktura", "Navn", "Beløb"], [2, "Ib", 20]],
+    )
+    assert sorted(invoices(read_bytes(data))) == ["1"]
+
+
+def test_without_a_full_header_anywhere_the_first_sheet_is_mapped() -> None:
+    data = sheets(Tom=[], Ark1=[["Bilag", "Hvem"], [1, "Bo"]], Ark2=[["Note"]])
+    with pytest.raises(UnknownLayout) as error:
+        read_bytes(data)
+    assert error.value.layout.headers == ("Bilag", "Hvem")
