@@ -8,6 +8,8 @@ Venlig is starting on http://127.0.0.1:5000
   Sign in at http://127.0.0.1:5000/login (password for every demo user: {password})
 {logins}
   Dev phone (every text the demo debtors get): http://127.0.0.1:5000/dev/phone/
+  Some demo debtors have already answered: chats wait in the agents' queues, risk signals
+  in the supervisor's, and one invoice is paid, one promised and one on a plan.
   Health: http://127.0.0.1:5000/healthz
   The worker sends due reminders within a minute, inside the debtors' contact hours.
 """

@@ -19,6 +19,7 @@ from app.providers import reminder_adapters
 from app.scheduler import build_scheduler, payments_tick, reminders_tick
 from app.services.users import create_user
 from app.web.db import get_engine, get_sessionmaker
+from app.web.demo_stories import play_demo_stories
 from reminders.jobs import run_tick
 
 DEMO_ZONE = ZoneInfo("Europe/Copenhagen")  # the demo creditors' mornings (Oslo alike)
@@ -73,7 +74,11 @@ def demo(if_empty: bool) -> None:
         created = seed_demo(session, now=utcnow())
         session.commit()
     sent = _send_recent_reminders(current_app) if created else 0
-    click.echo(f"Demo ready ({created} new records, {sent} texts on the dev phone).")
+    answered = play_demo_stories(current_app, now=utcnow()) if sent else 0
+    click.echo(
+        f"Demo ready ({created} new records, {sent} texts on the dev phone, "
+        f"{answered} debtors who answered)."
+    )
     click.echo(f"Staff password: {DEMO_PASSWORD}")
 
 

@@ -15,11 +15,29 @@ from app import create_app
 from app.cli import DEMO_ZONE, recent_working_mornings
 from app.clock import utcnow
 from app.demo import seed_demo
-from app.models import Account, Creditor, Debtor, LedgerEntry, Message, User
-from app.models.enums import MessageStatus, Role
+from app.models import (
+    Account,
+    Conversation,
+    Creditor,
+    Debtor,
+    LedgerEntry,
+    Message,
+    PaymentPlan,
+    RiskSignal,
+    User,
+)
+from app.models.enums import (
+    AccountStatus,
+    ConversationStatus,
+    InstalmentStatus,
+    MessageStatus,
+    PlanStatus,
+    Role,
+)
 from app.services.ledger import balances_of
 from app.services.portal_links import find_link
 from app.web.db import get_session
+from app.web.demo_stories import STORIES
 
 
 def _count(session: Session, model: type) -> int:
@@ -112,3 +130,56 @@ def test_the_demo_mornings_are_working_days_in_copenhagen_not_in_utc() -> None:
         assert morning.weekday() < 5
         assert morning.date() not in closed
         assert morning.date() < datetime(2026, 12, 25).date()
+
+
+def test_the_demo_command_leaves_debtors_who_answered_on_every_screen(
+    tmp_path: Path,
+) -> None:
+    app = create_app(
+        {"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    )
+    runner = app.test_cli_runner()
+    with app.app_context():
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        result = runner.invoke(args=["demo", "--if-empty"])
+        assert result.exit_code == 0, result.output
+        assert f"{len(STORIES)} debtors who answered" in result.output
+        session = get_session()
+        # The supervisor's risk queue: replies by SMS, one of them a request to stop.
+        signals = session.scalars(select(RiskSignal)).all()
+        assert {"already_paid", "hardship", "cease_contact"} <= {
+            s.category for s in signals
+        }
+        # The agents' queues: someone waiting at each creditor.
+        waiting = session.execute(
+            select(Debtor.creditor_id, func.count())
+            .join(Conversation, Conversation.debtor_id == Debtor.id)
+            .where(Conversation.status == ConversationStatus.WAITING)
+            .group_by(Debtor.creditor_id)
+        ).all()
+        assert len(waiting) == 2
+        # The creditor's recovery: paid by card, promised, and on a plan begun by card.
+        statuses = session.scalars(select(Account.status)).all()
+        assert {AccountStatus.PAID, AccountStatus.PROMISED, AccountStatus.PLAN} <= set(
+            statuses
+        )
+        plan = session.scalars(select(PaymentPlan)).one()
+        assert plan.status is PlanStatus.ACTIVE
+        assert [i.status for i in plan.instalments] == [
+            InstalmentStatus.PAID,
+            InstalmentStatus.SCHEDULED,
+            InstalmentStatus.SCHEDULED,
+        ]
+        paid = session.scalars(
+            select(Account).where(Account.status == AccountStatus.PAID)
+        ).one()
+        assert balances_of(session, [paid.id]).get(paid.id, 0) == 0
+        counts = [_count(session, m) for m in (RiskSignal, Conversation, LedgerEntry)]
+        session.close()
+
+        again = runner.invoke(args=["demo", "--if-empty"])
+        assert again.exit_code == 0
+        session = get_session()
+        assert [
+            _count(session, m) for m in (RiskSignal, Conversation, LedgerEntry)
+        ] == counts
