@@ -40,7 +40,7 @@ CURRENCY_SIGNS = {
     "skr": {"SEK"}, "skr.": {"SEK"}, "euro": {"EUR"}, "eur.": {"EUR"},
 }  # fmt: skip
 _AMOUNT = re.compile(
-    r"(?P<pre>[^\d\s+\-−(]*)\s*(?P<sign>[+\-−(]?)\s*"
+    r"(?P<lead>[+\-−(]?)\s*(?P<pre>[^\d\s+\-−(]*)\s*(?P<sign>[+\-−(]?)\s*"
     r"(?P<number>\d[\d.,' \u00a0\u202f]*?)\s*(?P<post>\)?-?)\s*(?P<unit>[^\d\s]*)"
 )
 _FIRST_GROUP = re.compile(r"[1-9]\d{0,2}")
@@ -53,8 +53,12 @@ MONTHS = {
     "november": 11, "december": 12, "desember": 12,
 }  # fmt: skip
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ][\d:.+\-Z ]*)?")
-_DMY_DATE = re.compile(r"(\d{1,2})([-.])(\d{1,2})\2(\d{4})")
-_DAY_MONTH_NAME = re.compile(r"(\d{1,2})\.?\s+([^\W\d_]{3,})\.?,?\s+(\d{4})")
+# A time after a date ("23.11.2026 00:00", "23-11-2026 00:00:00") is the export's, not
+# the invoice's: it is dropped as it is for yyyy-mm-dd.
+_DMY_DATE = re.compile(
+    r"(\d{1,2})([-.])(\d{1,2})\2(\d{4})(?:[T ]\d{1,2}[:.]\d{2}[\d:.]*)?"
+)
+_DAY_MONTH_NAME = re.compile(r"(\d{1,2})\.?[\s-]+([^\W\d_]{3,})\.?,?[\s-]+(\d{4})")
 _MONTH_NAME_DAY = re.compile(r"([^\W\d_]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})")
 _SLASH_DATE = re.compile(r"\d{1,4}/\d{1,2}/\d{1,4}")
 _CPR = re.compile(r"\d{6}-?\d{4}")
@@ -121,7 +125,10 @@ def _decimal_from_text(raw: str, currency: str, exponent: int) -> Decimal:
     if match is None:
         raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
     _check_amount_sign(match["pre"] + match["unit"], currency, text)
-    negative = _is_negative(match["sign"], match["post"], text)
+    # The sign may stand before the currency too: "-£12.00", "(£12.00)", "-kr 250".
+    if match["lead"] and match["sign"]:
+        raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
+    negative = _is_negative(match["lead"] or match["sign"], match["post"], text)
     number = _decimal_from_digits(match["number"], exponent, text)
     return -number if negative else number
 

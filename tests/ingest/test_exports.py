@@ -12,7 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from app.ingest.errors import UnknownLayout
+from app.ingest import values
+from app.ingest.errors import BadValue, UnknownLayout
 from app.ingest.headers import HEADER_SEARCH_ROWS, guess_mapping
 from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind, RowError
 from tests.ingest import read_bytes
@@ -269,3 +270,40 @@ def test_without_a_full_header_anywhere_the_first_sheet_is_mapped() -> None:
     with pytest.raises(UnknownLayout) as error:
         read_bytes(data)
     assert error.value.layout.headers == ("Bilag", "Hvem")
+
+
+@pytest.mark.parametrize(
+    ("raw", "currency", "minor"),
+    [
+        ("-£12.00", "GBP", -1200),
+        ("(£1,234.50)", "GBP", -123450),
+        ("-kr 250,00", "NOK", -25000),
+        ("-kr. 1.250,00", "DKK", -125000),
+        ("+£5", "GBP", 500),
+    ],
+)
+def test_a_sign_before_the_currency_is_read(
+    raw: str, currency: str, minor: int
+) -> None:
+    assert values.parse_amount(raw, currency) == minor
+
+
+@pytest.mark.parametrize("raw", ["- -250", "-(£12.00)", "-£-12", "(-£12)"])
+def test_two_signs_are_still_not_a_number(raw: str) -> None:
+    with pytest.raises(BadValue, match="is not a number"):
+        values.parse_amount(raw, "GBP")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("23.11.2026 00:00", date(2026, 11, 23)),
+        ("23-11-2026 00:00:00", date(2026, 11, 23)),
+        ("5.1.2026 13.45", date(2026, 1, 5)),
+        ("23-Nov-2026", date(2026, 11, 23)),
+        ("01-okt-2026", date(2026, 10, 1)),
+        ("1-des.-2026", date(2026, 12, 1)),
+    ],
+)
+def test_dates_as_nordic_and_uk_exports_write_them(raw: str, expected: date) -> None:
+    assert values.parse_date(raw) == expected
