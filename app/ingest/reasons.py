@@ -68,6 +68,7 @@ class Code(enum.StrEnum):
     AMOUNT_IS_DATE = "amount_is_date"
     AMOUNT_NOT_DECIMAL = "amount_not_decimal"
     AMOUNT_NOT_NUMBER = "amount_not_number"
+    AMOUNT_IS_FORMULA = "amount_is_formula"
     AMOUNT_OTHER_CURRENCY = "amount_other_currency"
     AMOUNT_AMBIGUOUS = "amount_ambiguous"
     AMOUNT_BAD_GROUPING = "amount_bad_grouping"
@@ -86,6 +87,7 @@ class Code(enum.StrEnum):
     CURRENCY_SIGN = "currency_sign"
     # Dates
     DATE_IS_NUMBER = "date_is_number"
+    DATE_IS_FORMULA = "date_is_formula"
     DATE_AMBIGUOUS = "date_ambiguous"
     DATE_NOT_REAL = "date_not_real"
     DATE_UNKNOWN_FORMAT = "date_unknown_format"
@@ -186,6 +188,10 @@ TEMPLATES: Mapping[Code, str] = {
     Code.AMOUNT_IS_DATE: N_("amount %(value)s is a date, not an amount"),
     Code.AMOUNT_NOT_DECIMAL: N_("amount %(value)s is not a decimal number"),
     Code.AMOUNT_NOT_NUMBER: N_("amount %(value)s is not a number"),
+    Code.AMOUNT_IS_FORMULA: N_(
+        "amount %(value)s is a formula, not its result; copy the column and paste it "
+        "as values, then upload the file again"
+    ),
     Code.AMOUNT_OTHER_CURRENCY: N_(
         "amount %(value)s does not match the invoice currency %(currency)s"
     ),
@@ -221,6 +227,10 @@ TEMPLATES: Mapping[Code, str] = {
         "three-letter code (%(currencies)s)"
     ),
     Code.DATE_IS_NUMBER: N_("date %(value)s is a number, not a date"),
+    Code.DATE_IS_FORMULA: N_(
+        "date %(value)s is a formula, not its result; copy the column and paste it "
+        "as values, then upload the file again"
+    ),
     Code.DATE_AMBIGUOUS: N_(
         "date %(value)s is ambiguous (day/month or month/day?); "
         "use dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd"

@@ -121,6 +121,8 @@ def parse_xsd_decimal(raw: str) -> Decimal:
 
 def _decimal_from_text(raw: str, currency: str, exponent: int) -> Decimal:
     text = raw.strip()
+    if text.startswith("="):  # a workbook's formulas are read as their text
+        raise BadValue(Reason.of(Code.AMOUNT_IS_FORMULA, value=text))
     match = _AMOUNT.fullmatch(text) if len(text) <= MAX_AMOUNT_CHARS else None
     if match is None:
         raise BadValue(Reason.of(Code.AMOUNT_NOT_NUMBER, value=text))
@@ -245,6 +247,8 @@ def parse_date(raw: RawValue) -> date:
     if isinstance(raw, Decimal):
         raise BadValue(Reason.of(Code.DATE_IS_NUMBER, value=as_text(raw)))
     text = raw.strip()
+    if text.startswith("="):
+        raise BadValue(Reason.of(Code.DATE_IS_FORMULA, value=text))
     if _SLASH_DATE.fullmatch(text):
         raise BadValue(Reason.of(Code.DATE_AMBIGUOUS, value=text))
     year, month, day = _date_parts(text)

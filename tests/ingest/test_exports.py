@@ -307,3 +307,17 @@ def test_two_signs_are_still_not_a_number(raw: str) -> None:
 )
 def test_dates_as_nordic_and_uk_exports_write_them(raw: str, expected: date) -> None:
     assert values.parse_date(raw) == expected
+
+
+def test_a_formula_in_a_hand_made_sheet_is_named_as_one() -> None:
+    data = workbook(
+        ["Fakturanr.", "Navn", "Beløb", "Forfaldsdato"],
+        ["A-1", "Bo", "=C3*1.25", "=TODAY()-30"],
+        ["A-2", "Ib", 100, datetime(2026, 10, 1)],
+    )
+    assert errors(read_bytes(data)) == [
+        "row 2: amount =C3*1.25 is a formula, not its result; copy the column and "
+        "paste it as values, then upload the file again",
+        "row 2: date =TODAY()-30 is a formula, not its result; copy the column and "
+        "paste it as values, then upload the file again",
+    ]

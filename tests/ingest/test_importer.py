@@ -482,7 +482,11 @@ def test_a_formula_from_a_workbook_stays_inert_in_the_report(
     result = plan_import(session, creditor, uploaded, now=now)
     assert result.created == 1
     report = list(csv.reader(io.StringIO(rejection_report(result.rejected))))
-    assert report[1] == ["row 2", "A-1", "'=1+1", "amount =1+1 is not a number"]
+    reason = (
+        "amount =1+1 is a formula, not its result; copy the column and paste it as "
+        "values, then upload the file again"
+    )
+    assert report[1] == ["row 2", "A-1", "'=1+1", reason]
 
 
 def _sample(name: str) -> list[ImportItem]:
