@@ -25,11 +25,12 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
     Field.REFERENCE: (
         "invoice number", "invoice no", "invoice nr", "invoice", "document number",
         "fakturanummer", "fakturanr", "faktura nummer", "faktura nr", "faktura",
-        "bilagsnummer", "bilagsnr",
+        "bilagsnummer", "bilagsnr", "invoice id", "faktura id", "nummer", "nr", "no",
+        "num",
     ),
     Field.KIND: (
         "document type", "invoice type", "type", "dokumenttype", "bilagstype",
-        "fakturatype",
+        "fakturatype", "transaction type",
     ),
     Field.CREDITED_REFERENCE: (
         "credited invoice", "credited invoice number", "original invoice",

@@ -104,6 +104,37 @@ def test_an_amount_before_vat_is_never_taken_for_what_is_owed(
     assert header not in mapping.columns.values()
 
 
+@pytest.mark.parametrize(
+    ("headers", "number"),
+    [
+        (["Date", "Transaction type", "No.", "Customer", "Amount"], "No."),
+        (["Nummer", "Kunde", "Beløb inkl. moms"], "Nummer"),
+        (["Nr.", "Fakturanr.", "Navn", "Beløb"], "Fakturanr."),
+        (["Kundenr.", "Nr.", "Navn", "Beløb"], "Nr."),
+    ],
+)
+def test_a_bare_number_column_is_the_invoice_number_only_when_none_says_more(
+    headers: list[str], number: str
+) -> None:
+    assert guess_mapping(headers).columns[Field.REFERENCE] == number
+
+
+def test_a_quickbooks_invoice_list_imports_its_invoices() -> None:
+    text = (
+        "Invoice List\nAcme Trading Ltd\nAll Dates\n\n"
+        "Date,Transaction type,No.,Customer,Due date,Amount,Open balance\n"
+        '2026-10-01,Invoice,1001,Jane Doe,2026-10-31,"£1,234.50","£1,234.50"\n'
+        "2026-10-02,Credit Note,1002,Jane Doe,2026-11-01,-£250.00,-£250.00\n"
+        "\n"
+        'TOTAL,,,,,"£984.50","£984.50"\n'
+    )
+    items = read_bytes(text.encode(), default_country="GB", default_currency="GBP")
+    assert errors(items) == []
+    found = invoices(items)
+    assert (found["1001"].amount_minor, found["1001"].rows) == (123450, (6,))
+    assert (found["1002"].kind, found["1002"].amount_minor) == (Kind.CREDIT_NOTE, 25000)
+
+
 def test_an_amount_with_vat_wins_over_the_one_without() -> None:
     headers = ["Nummer", "Kunde", "Beløb ekskl. moms", "Beløb inkl. moms", "Moms"]
     assert guess_mapping(headers).columns[Field.AMOUNT] == "Beløb inkl. moms"
