@@ -19,6 +19,7 @@ from app.ingest.rows import Cells, RowError, Table
 
 DELIMITERS = (";", ",", "\t", "|")
 MAX_LINE_BYTES = 1 << 20  # far beyond any invoice row; keeps one line's memory bounded
+BUFFER_BYTES = 1 << 16
 UTF8_BOM = b"\xef\xbb\xbf"
 _EXCEL_SEPARATOR_HINT = re.compile(r"sep=(.)\r?\n?")
 
@@ -132,9 +133,11 @@ class _LineDecoder(Iterator[str]):
         self.encoding: str | None = None
         self.mixed = False
         self.line_number = 0
+        self.cr_only = False  # lines end in a lone CR, as Excel's "CSV (Macintosh)"
+        self.pending = b""
 
     def __next__(self) -> str:
-        raw = self.stream.readline(MAX_LINE_BYTES + 1)
+        raw = self._readline()
         if not raw:
             raise StopIteration
         self.line_number += 1
@@ -143,6 +146,25 @@ class _LineDecoder(Iterator[str]):
         if self.line_number == 1 and raw.startswith(UTF8_BOM):
             self.encoding, raw = "utf-8", raw[len(UTF8_BOM) :]
         return self._decode(raw)
+
+    def _readline(self) -> bytes:
+        if self.cr_only:
+            return self._cr_line()
+        raw = self.stream.readline(MAX_LINE_BYTES + 1)
+        if self.line_number == 0 and _ends_lines_in_cr(raw):
+            self.cr_only, self.pending = True, raw
+            return self._cr_line()
+        return raw
+
+    def _cr_line(self) -> bytes:
+        """The next line of a file whose lines end in CR alone, ended in LF instead."""
+        while b"\r" not in self.pending and len(self.pending) <= MAX_LINE_BYTES:
+            chunk = self.stream.read(BUFFER_BYTES)
+            if not chunk:
+                break
+            self.pending += chunk
+        line, cr, self.pending = self.pending.partition(b"\r")
+        return line + b"\n" if cr else line
 
     def _decode(self, raw: bytes) -> str:
         if raw.isascii():
@@ -157,6 +179,13 @@ class _LineDecoder(Iterator[str]):
             return cp1252
         self.mixed = True
         return raw.decode(self.encoding, errors="replace")
+
+
+def _ends_lines_in_cr(first: bytes) -> bool:
+    """Whether the file's first "line" (up to an LF) is in fact several lines ended in
+    CR alone; an LF in it is then a line break inside a cell (Excel writes those so)."""
+    lone_crs = first.count(b"\r") - first.count(b"\r\n")
+    return lone_crs > first.count(b"\n")
 
 
 def _try_decode(raw: bytes, encoding: str) -> str | None:

@@ -8,7 +8,7 @@ import io
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
@@ -351,4 +351,48 @@ def test_a_formula_in_a_hand_made_sheet_is_named_as_one() -> None:
         "paste it as values, then upload the file again",
         "row 2: date =TODAY()-30 is a formula, not its result; copy the column and "
         "paste it as values, then upload the file again",
+    ]
+
+
+@given(
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+    names=st.lists(
+        st.text(alphabet="abcæøåÆØÅ ;\n\"'", min_size=1, max_size=12).filter(
+            lambda name: name.strip() and not name.startswith(("=", "+", "-", "@"))
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+)
+def test_any_line_ending_reads_the_same_invoices(
+    ending: str, encoding: str, names: list[str]
+) -> None:
+    def quoted(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    if ending == "\r":
+        # Lines end in CR alone; an LF in a cell of the first row, before any other line
+        # has ended, cannot be told from a file whose lines end in LF.
+        assume("\n" not in names[0])
+    lines = ["Fakturanr;Navn;Beløb"] + [
+        f"F-{n};{quoted(name)};{n},50" for n, name in enumerate(names, start=1)
+    ]
+    items = read_bytes((ending.join(lines) + ending).encode(encoding))
+    found = invoices(items)
+    assert [found[f"F-{n}"].amount_minor for n in range(1, len(names) + 1)] == [
+        n * 100 + 50 for n in range(1, len(names) + 1)
+    ]
+
+
+def test_a_csv_macintosh_file_with_line_breaks_in_cells_is_read() -> None:
+    text = (
+        "Fakturanr;Navn;Adresse;Beløb\r"
+        "F-1;Bo Ås;Vej 1;10,00\r"
+        'F-2;Ib Ørn;"Gade 2\n2100 København";20,00\r'
+    )
+    items = read_bytes(text.encode("cp1252"))
+    assert [(row.debtor.name, row.rows) for row in invoices(items).values()] == [
+        ("Bo Ås", (2,)),
+        ("Ib Ørn", (3,)),
     ]
