@@ -7,6 +7,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import phonenumbers
 from babel import Locale
 from babel.core import get_global
 from babel.numbers import get_territory_currencies
@@ -335,7 +336,24 @@ def normalise_phone(raw: RawValue, default_country: str) -> PhoneInfo:
     try:
         return parse_phone(text, default_country)
     except ValidationFailed:
-        raise BadValue(_invalid_phone(text, default_country)) from None
+        found = _phone_among_words(text, default_country)
+    if found is None:
+        raise BadValue(_invalid_phone(text, default_country))
+    return found
+
+
+def _phone_among_words(text: str, country: str) -> PhoneInfo | None:
+    """A number written beside words or another number ("+45 2012 3458 (mobil)",
+    "33 12 34 56 / 20 12 34 56"): the first that can take SMS, else the first."""
+    found: list[PhoneInfo] = []
+    for match in phonenumbers.PhoneNumberMatcher(text, country):
+        try:
+            found.append(parse_phone(match.raw_string, country))
+        except ValidationFailed:
+            continue
+    return next((phone for phone in found if phone.can_receive_sms), None) or (
+        found[0] if found else None
+    )
 
 
 def _invalid_phone(text: str, country: str) -> Reason:

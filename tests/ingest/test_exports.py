@@ -396,3 +396,24 @@ def test_a_csv_macintosh_file_with_line_breaks_in_cells_is_read() -> None:
         ("Bo Ås", (2,)),
         ("Ib Ørn", (3,)),
     ]
+
+
+@pytest.mark.parametrize(
+    ("written", "country", "e164"),
+    [
+        ("+45 2012 3458 (mobil)", "DK", "+4520123458"),
+        ("33 12 34 56 / 20 12 34 56", "DK", "+4533123456"),
+        ("20 12 34 56 el. 30 12 34 56", "DK", "+4520123456"),
+        ("mob. 912 34 567", "NO", "+4791234567"),
+        ("020 7946 0958 or 07400 123456", "GB", "+447400123456"),
+    ],
+)
+def test_a_phone_among_words_or_beside_another_is_found(
+    written: str, country: str, e164: str
+) -> None:
+    assert values.normalise_phone(written, country).e164 == e164
+
+
+def test_a_cell_with_no_valid_number_is_still_flagged() -> None:
+    with pytest.raises(BadValue, match="not a valid Danish mobile number"):
+        values.normalise_phone("ring efter kl. 16", "DK")
