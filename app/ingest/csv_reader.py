@@ -16,10 +16,12 @@ from app.ingest.headers import (
 )
 from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, RowError, Table
+from app.ingest.values import RawValue
 
 DELIMITERS = (";", ",", "\t", "|")
 MAX_LINE_BYTES = 1 << 20  # far beyond any invoice row; keeps one line's memory bounded
 BUFFER_BYTES = 1 << 16
+SEPARATOR_SLIPS = 2  # extra values an unquoted separator or two makes
 UTF8_BOM = b"\xef\xbb\xbf"
 _EXCEL_SEPARATOR_HINT = re.compile(r"sep=(.)\r?\n?")
 
@@ -48,7 +50,8 @@ def read_csv_table(stream: BinaryIO) -> Table:
         raise FileRejected(Reason.of(Code.HEADER_NOT_CSV, error=str(error))) from None
     check_headers(headers)
     above = index + (1 if hint else 0)  # lines before the header
-    return Table(headers, _rows(reader, lines, first_row=above + 2))
+    rows = _rows(reader, lines, first_row=above + 2)
+    return Table(headers, _split_values(rows, len(headers)))
 
 
 def _lines_to_header(
@@ -114,6 +117,25 @@ def _rows(
                 _mixed_encoding(row, lines) if lines.mixed else Cells(row, list(values))
             )
         row += 1
+
+
+def _split_values(
+    rows: Iterator[Cells | RowError], width: int
+) -> Iterator[Cells | RowError]:
+    """Rows a value or two wider than the header: a separator inside a value that is
+    not in quotes ("1,234.50" in a comma-separated file) split it."""
+    for cells in rows:
+        if isinstance(cells, Cells) and _split_at_separator(cells.values, width):
+            count = len(cells.values)
+            reason = Reason.of(Code.ROW_SEPARATOR_IN_VALUE, count=count, width=width)
+            yield RowError((cells.row,), None, reason)
+        else:
+            yield cells
+
+
+def _split_at_separator(values: list[RawValue], width: int) -> bool:
+    extra = values[width:]
+    return 0 < len(extra) <= SEPARATOR_SLIPS and any(str(v).strip() for v in extra)
 
 
 def _mixed_encoding(row: int, lines: _LineDecoder) -> RowError:

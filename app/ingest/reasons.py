@@ -119,6 +119,7 @@ class Code(enum.StrEnum):
     ROW_MIXED_ENCODING = "row_mixed_encoding"
     ROW_TOO_WIDE = "row_too_wide"
     ROW_WIDER_THAN_HEADER = "row_wider_than_header"
+    ROW_SEPARATOR_IN_VALUE = "row_separator_in_value"
     LINES_APART = "lines_apart"
     INVOICE_REPEATED = "invoice_repeated"
     NEIGHBOUR_UNREADABLE = "neighbour_unreadable"
@@ -287,6 +288,11 @@ TEMPLATES: Mapping[Code, str] = {
     Code.ROW_TOO_WIDE: N_("the row has more than %(limit)s values"),
     Code.ROW_WIDER_THAN_HEADER: N_(
         "the row has %(count)s values but the header names %(width)s"
+    ),
+    Code.ROW_SEPARATOR_IN_VALUE: N_(
+        "the row has %(count)s values but the header names %(width)s; a value "
+        "probably contains the character that separates the columns: put such a "
+        "value in double quotes and upload the file again"
     ),
     Code.LINES_APART: N_(
         "invoice %(reference)s also has lines on row %(row)s; put the lines of each "

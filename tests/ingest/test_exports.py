@@ -417,3 +417,19 @@ def test_a_phone_among_words_or_beside_another_is_found(
 def test_a_cell_with_no_valid_number_is_still_flagged() -> None:
     with pytest.raises(BadValue, match="not a valid Danish mobile number"):
         values.normalise_phone("ring efter kl. 16", "DK")
+
+
+def test_an_unquoted_separator_in_a_value_is_named_as_the_likely_cause() -> None:
+    text = (
+        "Invoice Number,Customer,Due Date,Amount\n"
+        "U-1,Ann Lee,2026-10-01,1,234.50\n"
+        "U-2,Ben Low,2026-10-02,99.00,\n"
+        'U-3,"Low, Ben",2026-10-02,"1,099.00"\n'
+    )
+    items = read_bytes(text.encode(), default_currency="GBP")
+    assert errors(items) == [
+        "row 2: the row has 5 values but the header names 4; a value probably "
+        "contains the character that separates the columns: put such a value in "
+        "double quotes and upload the file again"
+    ]
+    assert sorted(invoices(items)) == ["U-2", "U-3"]
