@@ -42,6 +42,16 @@ HOLDOUT3_PRECISION = 0.95
 HOLDOUT4 = DATA / "holdout4.jsonl"
 HOLDOUT4_HIGH_SEVERITY_RECALL = 0.8
 HOLDOUT4_PRECISION = 0.95
+# The fifth holdout was written blind by someone who saw neither the detector nor earlier data.
+# First measured blind: high-severity recall 0.682, overall recall 0.69, precision 0.941, 5 of 57
+# benign messages raising a signal. Its odd lines were then used to widen the lexicons; its even
+# lines stayed unseen and measure what carries over: high-severity recall 0.708 -> 0.792,
+# overall recall 0.74 -> 0.79, precision 0.967 -> 0.969, benign flagged 2 of 28 before and after.
+# Whole file now: high-severity recall 0.896, overall recall 0.88, precision 0.987, 2 of 57.
+HOLDOUT5 = DATA / "holdout5.jsonl"
+HOLDOUT5_HIGH_SEVERITY_RECALL = 0.87
+HOLDOUT5_PRECISION = 0.97
+HOLDOUT5_BENIGN_FLAGGED = 3
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +202,21 @@ def test_the_fourth_holdout_stays_above_its_floors() -> None:
     flagged, benign = report.benign_flagged
     assert benign >= 30
     assert flagged == 0  # no benign message of it raises a signal
+
+
+def test_the_fifth_holdout_stays_above_its_floors() -> None:
+    report = evaluate(HOLDOUT5)
+    assert report.high_severity.recall >= HOLDOUT5_HIGH_SEVERITY_RECALL
+    assert report.overall.precision >= HOLDOUT5_PRECISION
+    flagged, benign = report.benign_flagged
+    assert benign >= 50
+    assert flagged <= HOLDOUT5_BENIGN_FLAGGED
+
+
+def test_the_corpus_meets_the_fifth_holdout_only_in_short_replies() -> None:
+    # Written blind, it meets older corpus lines in a few short replies; the lines written
+    # from its odd half (c5-) copy none of it. Counted, not listed, to keep its texts unseen.
+    holdout_texts = {e.text for e in load_corpus(HOLDOUT5)}
+    shared = [e for e in load_corpus(CORPUS) if e.text in holdout_texts]
+    copied = sum(1 for e in shared if e.id.startswith("c5-") or len(e.text.split()) > 6)
+    assert copied == 0
