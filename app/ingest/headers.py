@@ -276,12 +276,15 @@ class RowExtractor:
         if mapping.keep_rows_where is not None:
             column, value = mapping.keep_rows_where
             self.keep = (_index(headers, column), value.casefold())
+        self.header = _filled([header.strip() for header in headers])
 
     def extract(self, cells: Cells) -> dict[Field, RawValue] | RowError | None:
         """The row's values by field, a RowError, or None for a row to skip."""
         row = cells.values
         if not any(_text(value) for value in row) or not self._kept(row):
             return None
+        if self._repeats_header(row):
+            return None  # reports repeat the header at the top of every page
         if any(_text(value) for value in row[self.width :]):
             reason = Reason.of(
                 Code.ROW_WIDER_THAN_HEADER, count=len(row), width=self.width
@@ -292,6 +295,11 @@ class RowExtractor:
             for field, index in self.columns.items()
         }
         return None if _is_totals_row(found, row) else found
+
+    def _repeats_header(self, row: list[RawValue]) -> bool:
+        if not (row and self.header) or _text(row[0]) != self.header[0]:
+            return False
+        return _filled([_text(value) for value in row]) == self.header
 
     def _kept(self, row: list[RawValue]) -> bool:
         if self.keep is None:
@@ -313,6 +321,13 @@ def _is_totals_row(found: Mapping[Field, RawValue], row: list[RawValue]) -> bool
 
 def _is_totals_word(text: str) -> bool:
     return _unqualified_header(text) in TOTALS_WORDS
+
+
+def _filled(texts: list[str]) -> list[str]:
+    """The texts without the empty ones at the end."""
+    while texts and not texts[-1]:
+        texts.pop()
+    return texts
 
 
 def _index(headers: Sequence[str], text: str) -> int:

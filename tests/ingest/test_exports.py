@@ -433,3 +433,13 @@ def test_an_unquoted_separator_in_a_value_is_named_as_the_likely_cause() -> None
         "double quotes and upload the file again"
     ]
     assert sorted(invoices(items)) == ["U-2", "U-3"]
+
+
+def test_a_header_repeated_on_every_page_of_a_report_is_passed_over() -> None:
+    header = "Fakturanr.;Kunde;Forfall;Restbeløp"
+    text = "\n".join(
+        [header, "3001;Nils Ås;15.10.2026;1 000,00", "", f"{header};;", "3002;Bo;;5"]
+    )
+    items = read_bytes(text.encode(), default_country="NO", default_currency="NOK")
+    assert errors(items) == []
+    assert sorted(invoices(items)) == ["3001", "3002"]
