@@ -48,7 +48,7 @@ messages: $(VENV)/.installed
 
 # Precision, recall and F1 of the complaint-risk detector per category and language.
 eval-risk: $(VENV)/.installed
-	$(BIN)/python -m app.risk.evaluate tests/data/risk/corpus.jsonl tests/data/risk/holdout.jsonl tests/data/risk/holdout2.jsonl tests/data/risk/holdout3.jsonl tests/data/risk/holdout4.jsonl tests/data/risk/holdout5.jsonl
+	$(BIN)/python -m app.risk.evaluate tests/data/risk/corpus.jsonl tests/data/risk/holdout.jsonl tests/data/risk/holdout2.jsonl tests/data/risk/holdout3.jsonl tests/data/risk/holdout4.jsonl tests/data/risk/holdout5.jsonl tests/data/risk/holdout6.jsonl
 
 # Figures, not pass/fail: written to artifacts/bench/*.json and printed.
 bench: $(VENV)/.installed-dev translations

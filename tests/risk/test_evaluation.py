@@ -52,6 +52,16 @@ HOLDOUT5 = DATA / "holdout5.jsonl"
 HOLDOUT5_HIGH_SEVERITY_RECALL = 0.87
 HOLDOUT5_PRECISION = 0.97
 HOLDOUT5_BENIGN_FLAGGED = 3
+# The sixth holdout was written blind at the same time by another writer (relatives and carers,
+# chat replies, slang, dictated text, one risk sentence buried in a harmless request) and was
+# held back from everyone while the fifth's odd half was used: it measures what that work
+# carries over to wording nobody tuned on. The detector before it: high-severity recall 0.740,
+# overall recall 0.72, precision 0.914, 8 of 48 benign messages raising a signal; after it:
+# 0.819, 0.78, 0.915, 6 of 48. Never tune on it.
+HOLDOUT6 = DATA / "holdout6.jsonl"
+HOLDOUT6_HIGH_SEVERITY_RECALL = 0.8
+HOLDOUT6_PRECISION = 0.9
+HOLDOUT6_BENIGN_FLAGGED = 6
 
 
 @pytest.fixture(scope="module")
@@ -211,6 +221,15 @@ def test_the_fifth_holdout_stays_above_its_floors() -> None:
     flagged, benign = report.benign_flagged
     assert benign >= 50
     assert flagged <= HOLDOUT5_BENIGN_FLAGGED
+
+
+def test_the_sixth_holdout_stays_above_its_floors() -> None:
+    report = evaluate(HOLDOUT6)
+    assert report.high_severity.recall >= HOLDOUT6_HIGH_SEVERITY_RECALL
+    assert report.overall.precision >= HOLDOUT6_PRECISION
+    flagged, benign = report.benign_flagged
+    assert benign >= 40
+    assert flagged <= HOLDOUT6_BENIGN_FLAGGED
 
 
 def test_the_corpus_meets_the_fifth_holdout_only_in_short_replies() -> None:
