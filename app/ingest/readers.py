@@ -144,6 +144,8 @@ def sniff_format(head: bytes, filename: str) -> FileFormat:
     if head.startswith(OLE_MAGIC):
         raise FileRejected(Reason.of(Code.FILE_OLD_XLS, file=filename))
     if head.startswith(UTF16_BOMS):
+        if head.decode("utf-16", errors="ignore").lstrip().startswith("<"):
+            return FileFormat.UBL  # XML may be UTF-16; its parser reads that
         raise FileRejected(Reason.of(Code.FILE_UTF16, file=filename))
     if head.removeprefix(UTF8_BOM).lstrip().startswith(b"<"):
         return FileFormat.UBL

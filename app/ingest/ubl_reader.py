@@ -23,6 +23,10 @@ ROOTS = {
     f"{{{UBL}:Invoice-2}}Invoice": Kind.INVOICE,
     f"{{{UBL}:CreditNote-2}}CreditNote": Kind.CREDIT_NOTE,
 }
+SBD = (
+    "{http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader}"
+    "StandardBusinessDocument"
+)
 CUSTOMER = "cac:AccountingCustomerParty"
 PARTY = f"{CUSTOMER}/cac:Party"
 # Where each field is found, the preferred path first.
@@ -61,7 +65,7 @@ def read_ubl_record(stream: BinaryIO) -> Record:
 
     :raises FileRejected: not well-formed, declares a DTD, or is not a UBL invoice.
     """
-    root = _parse(stream)
+    root = _document(_parse(stream))
     kind = ROOTS.get(root.tag)
     if kind is None:
         raise FileRejected(Reason.of(Code.XML_NOT_UBL))
@@ -85,6 +89,14 @@ def _parse(stream: BinaryIO) -> Element:
     except ParseError as error:
         raise FileRejected(Reason.of(Code.XML_MALFORMED, error=str(error))) from error
     return root
+
+
+def _document(root: Element) -> Element:
+    """The invoice itself, also when a PEPPOL access point wrapped it in a Standard
+    Business Document (EHF files often arrive so)."""
+    if root.tag != SBD:
+        return root
+    return next((child for child in root if child.tag in ROOTS), root)
 
 
 def _text(root: Element, path: str) -> str | None:

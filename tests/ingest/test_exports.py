@@ -5,6 +5,7 @@ each test derives its file from the shapes those products use."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 
 import pytest
@@ -13,10 +14,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from app.ingest import values
-from app.ingest.errors import BadValue, UnknownLayout
+from app.ingest.errors import BadValue, FileRejected, UnknownLayout
 from app.ingest.headers import HEADER_SEARCH_ROWS, guess_mapping
 from app.ingest.rows import Field, ImportItem, InvoiceRow, Kind, RowError
 from tests.ingest import read_bytes
+from tests.material import SAMPLES
 
 
 def invoices(items: list[ImportItem]) -> dict[str, InvoiceRow]:
@@ -443,3 +445,37 @@ def test_a_header_repeated_on_every_page_of_a_report_is_passed_over() -> None:
     items = read_bytes(text.encode(), default_country="NO", default_currency="NOK")
     assert errors(items) == []
     assert sorted(invoices(items)) == ["3001", "3002"]
+
+
+def _sample_ubl(name: str) -> str:
+    text = (SAMPLES / "ubl" / name).read_text(encoding="utf-8-sig")
+    return re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip()).lstrip()
+
+
+def test_an_ehf_invoice_in_a_standard_business_document_envelope_is_read() -> None:
+    sbdh = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+    wrapped = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<StandardBusinessDocument xmlns="{sbdh}">'
+        "<StandardBusinessDocumentHeader><HeaderVersion>1.0</HeaderVersion>"
+        "</StandardBusinessDocumentHeader>"
+        + _sample_ubl("peppol_NO_Norwegian-example-1.xml")
+        + "</StandardBusinessDocument>"
+    )
+    (row,) = read_bytes(wrapped.encode(), filename="ehf.xml")
+    assert isinstance(row, InvoiceRow)
+    assert (row.currency, row.amount_minor, row.paid_minor) == ("NOK", 180200, 100000)
+
+
+def test_a_ubl_invoice_saved_as_utf_16_is_read() -> None:
+    text = '<?xml version="1.0" encoding="UTF-16"?>\n' + _sample_ubl(
+        "oioubl_happy-path_real.xml"
+    )
+    (row,) = read_bytes(text.encode("utf-16"), filename="faktura.xml")
+    assert isinstance(row, InvoiceRow)
+    assert (row.currency, row.amount_minor) == ("DKK", 631250)
+
+
+def test_an_sbdh_envelope_without_an_invoice_is_still_not_ubl() -> None:
+    sbdh = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader"
+    with pytest.raises(FileRejected, match="not a UBL invoice or credit note"):
+        read_bytes(f'<StandardBusinessDocument xmlns="{sbdh}"/>'.encode())
