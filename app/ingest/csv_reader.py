@@ -51,7 +51,7 @@ def read_csv_table(stream: BinaryIO) -> Table:
     check_headers(headers)
     above = index + (1 if hint else 0)  # lines before the header
     rows = _rows(reader, lines, first_row=above + 2)
-    return Table(headers, _split_values(rows, len(headers)))
+    return Table(headers, _checked(rows, len(headers), delimiter))
 
 
 def _lines_to_header(
@@ -119,18 +119,40 @@ def _rows(
         row += 1
 
 
-def _split_values(
-    rows: Iterator[Cells | RowError], width: int
+def _checked(
+    rows: Iterator[Cells | RowError], width: int, delimiter: str
 ) -> Iterator[Cells | RowError]:
-    """Rows a value or two wider than the header: a separator inside a value that is
-    not in quotes ("1,234.50" in a comma-separated file) split it."""
+    """Rows as read, or why a row is surely misread: a quote never closed swallowed the
+    rows after it, or a separator in a value without quotes ("1,234.50" in a
+    comma-separated file) split it."""
     for cells in rows:
-        if isinstance(cells, Cells) and _split_at_separator(cells.values, width):
+        if not isinstance(cells, Cells):
+            yield cells
+        elif _swallows_rows(cells.values, width, delimiter):
+            yield RowError((cells.row,), None, Reason.of(Code.ROW_QUOTE_NOT_CLOSED))
+        elif _split_at_separator(cells.values, width):
             count = len(cells.values)
             reason = Reason.of(Code.ROW_SEPARATOR_IN_VALUE, count=count, width=width)
             yield RowError((cells.row,), None, reason)
         else:
             yield cells
+
+
+def _swallows_rows(values: list[RawValue], width: int, delimiter: str) -> bool:
+    """Whether a value holds lines that read as rows of their own: an address may
+    break across lines, but its lines do not hold a row's worth of separators."""
+    return any(
+        _reads_as_row(line, width, delimiter)
+        for value in values
+        if isinstance(value, str) and "\n" in value
+        for line in value.splitlines()[1:]
+    )
+
+
+def _reads_as_row(line: str, width: int, delimiter: str) -> bool:
+    parts = line.split(delimiter)
+    filled = sum(1 for part in parts if part.strip())
+    return len(parts) >= max(2, width) and filled >= 2
 
 
 def _split_at_separator(values: list[RawValue], width: int) -> bool:

@@ -120,6 +120,7 @@ class Code(enum.StrEnum):
     ROW_TOO_WIDE = "row_too_wide"
     ROW_WIDER_THAN_HEADER = "row_wider_than_header"
     ROW_SEPARATOR_IN_VALUE = "row_separator_in_value"
+    ROW_QUOTE_NOT_CLOSED = "row_quote_not_closed"
     LINES_APART = "lines_apart"
     INVOICE_REPEATED = "invoice_repeated"
     NEIGHBOUR_UNREADABLE = "neighbour_unreadable"
@@ -293,6 +294,11 @@ TEMPLATES: Mapping[Code, str] = {
         "the row has %(count)s values but the header names %(width)s; a value "
         "probably contains the character that separates the columns: put such a "
         "value in double quotes and upload the file again"
+    ),
+    Code.ROW_QUOTE_NOT_CLOSED: N_(
+        'a value on this row opens a quote (") that is never closed, so the rows '
+        "after it were read into that value and are missing; close or remove the "
+        "quote and upload the file again"
     ),
     Code.LINES_APART: N_(
         "invoice %(reference)s also has lines on row %(row)s; put the lines of each "
