@@ -24,6 +24,9 @@ RawValue = str | Decimal | date
 # Bigger than any real invoice, small enough for a BIGINT and for exact arithmetic.
 MAX_AMOUNT_MINOR = 10**15
 MAX_AMOUNT_CHARS = 40
+# First characters a spreadsheet would read as a formula; exports guarding against that
+# put an apostrophe before them.
+GUARDED = frozenset("=+-−@")
 # Currency signs accepted next to an amount, and the currencies each may stand for.
 AMOUNT_SIGNS = {
     "kr": {"DKK", "NOK", "SEK", "ISK"},
@@ -122,6 +125,9 @@ def parse_xsd_decimal(raw: str) -> Decimal:
 
 def _decimal_from_text(raw: str, currency: str, exponent: int) -> Decimal:
     text = raw.strip()
+    if text[:1] == "'" and text[1:2] in GUARDED:
+        # Exports that guard against formula injection write a negative as '-250,00.
+        text = text[1:]
     if text.startswith("="):  # a workbook's formulas are read as their text
         raise BadValue(Reason.of(Code.AMOUNT_IS_FORMULA, value=text))
     match = _AMOUNT.fullmatch(text) if len(text) <= MAX_AMOUNT_CHARS else None

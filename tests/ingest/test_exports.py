@@ -522,3 +522,19 @@ def test_an_address_across_lines_in_quotes_is_still_one_value() -> None:
     )
     (row,) = read_bytes(text.encode())
     assert isinstance(row, InvoiceRow)
+
+
+def test_values_guarded_against_formulas_by_an_apostrophe_are_read() -> None:
+    text = (
+        "Fakturanr;Navn;Mobil;Beløb\n"
+        "F-1;Bo;'+45 20 12 34 56;'-250,00\n"
+        "F-2;Ib;20 12 34 57;'=1+1\n"
+    )
+    items = read_bytes(text.encode())
+    row = invoices(items)["F-1"]
+    assert (row.kind, row.amount_minor, row.debtor.phone) == (
+        Kind.CREDIT_NOTE,
+        25000,
+        "+4520123456",
+    )
+    assert errors(items)[0].startswith("row 3: amount =1+1 is a formula")
