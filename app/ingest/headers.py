@@ -47,7 +47,11 @@ SYNONYMS: dict[Field, tuple[str, ...]] = {
         "customer name", "client name", "debtor name", "name", "full name", "customer",
         "client", "debtor", "company name", "navn", "kundenavn", "kunde navn", "kunde",
         "debitornavn", "debitor", "fulde navn", "fullt navn", "firmanavn",
-        "contact name", "contact", "kontaktnavn", "kontakt",
+        "contact name", "contact", "kontaktnavn", "kontakt", "first name", "fornavn",
+        "given name",
+    ),
+    Field.LAST_NAME: (
+        "last name", "surname", "family name", "efternavn", "etternavn",
     ),
     Field.MOBILE: (
         "mobile", "mobile number", "mobile phone", "cell", "cell phone", "mobil",
@@ -116,6 +120,7 @@ TOTALS_WORDS = frozenset(
         "samlet", "samlet sum", "samlet beløb", "samlet beløp", "summa",
     }
 )  # fmt: skip
+FIRST_NAMES = frozenset({"first name", "fornavn", "given name"})
 _CAMEL_HUMP = re.compile(r"(?<=[a-zæøå0-9])(?=[A-ZÆØÅ])")
 _WORDS = re.compile(r"[^\W_]+")
 # What a header adds to say an amount includes VAT or which currency it is in ("Beløb
@@ -207,6 +212,8 @@ def guess_mapping(headers: Sequence[str]) -> ColumnMapping:
     for field, header in _by_synonym(headers, _unqualified_header).items():
         if field not in columns and header not in columns.values():
             columns[field] = header
+    if normalise_header(columns.get(Field.NAME, "")) not in FIRST_NAMES:
+        columns.pop(Field.LAST_NAME, None)  # the name column has the whole name
     return ColumnMapping(columns)
 
 

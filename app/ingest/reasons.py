@@ -171,6 +171,7 @@ FIELD_PHRASES: Mapping[str, str] = {
     "credited_reference": N_("the credited invoice number"),
     "customer_number": N_("the customer number"),
     "name": N_("the debtor's name"),
+    "last_name": N_("the debtor's last name"),
     "mobile": N_("the mobile number"),
     "phone": N_("the phone number"),
     "email": N_("the e-mail address"),

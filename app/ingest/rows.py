@@ -28,6 +28,7 @@ class Field(enum.StrEnum):
     CREDITED_REFERENCE = "credited_reference"
     CUSTOMER_NUMBER = "customer_number"
     NAME = "name"
+    LAST_NAME = "last_name"  # when the name is split: NAME then holds the first name
     MOBILE = "mobile"
     PHONE = "phone"
     EMAIL = "email"
@@ -416,7 +417,7 @@ def _dates(
 
 
 def _debtor(check: _Check, options: ImportOptions) -> DebtorDetails | None:
-    name = check.required(Field.NAME, values.normalise_name)
+    name = _name(check)
     address_country = check.soft(Field.COUNTRY, values.parse_country)
     phone, flag = _phone(check, address_country or options.default_country)
     country = address_country or (phone.country if phone else options.default_country)
@@ -435,6 +436,20 @@ def _debtor(check: _Check, options: ImportOptions) -> DebtorDetails | None:
         timezone=phone.timezone if phone else values.country_timezone(country),
     )
     return details if name else None
+
+
+def _name(check: _Check) -> str | None:
+    """The debtor's name, from one column or from a first and a last name column."""
+    last = check.raw(Field.LAST_NAME)
+    if last is None:
+        return check.required(Field.NAME, values.normalise_name)
+    first = check.raw(Field.NAME)
+    parts = (values.as_text(part).strip() for part in (first, last) if part is not None)
+    try:
+        return values.normalise_name(" ".join(parts))
+    except BadValue as error:
+        check.fail(Field.LAST_NAME, error.reason, last, 0)
+        return None
 
 
 def _customer_number(raw: RawValue) -> str:

@@ -538,3 +538,29 @@ def test_values_guarded_against_formulas_by_an_apostrophe_are_read() -> None:
         "+4520123456",
     )
     assert errors(items)[0].startswith("row 3: amount =1+1 is a formula")
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [("Fornavn", "Efternavn"), ("Fornavn", "Etternavn"), ("FirstName", "LastName")],
+)
+def test_a_name_split_into_first_and_last_name_columns_is_joined(
+    first: str, last: str
+) -> None:
+    text = (
+        f"Fakturanr;{first};{last};Beløb\n"
+        "F-1;Jens;Hansen;500,00\nF-2;MADS;ØSTERGÅRD;100,00\nF-3;;Bæk;1,00\nF-4;Bo;;1,00\n"
+    )
+    found = invoices(read_bytes(text.encode()))
+    assert [row.debtor.name for row in found.values()] == [
+        "Jens Hansen",
+        "Mads Østergård",
+        "Bæk",
+        "Bo",
+    ]
+
+
+def test_a_last_name_column_beside_a_whole_name_column_is_not_added_to_it() -> None:
+    mapping = guess_mapping(["Fakturanr", "Navn", "Efternavn", "Beløb"])
+    assert mapping.columns[Field.NAME] == "Navn"
+    assert Field.LAST_NAME not in mapping.columns
