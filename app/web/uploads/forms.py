@@ -15,6 +15,7 @@ from app.ingest.rows import Field
 FIELD_LABELS = {
     Field.REFERENCE: _l("Invoice number"),
     Field.NAME: _l("Debtor's name"),
+    Field.LAST_NAME: _l("Debtor's last name, when it has a column of its own"),
     Field.AMOUNT: _l("Invoice amount"),
     Field.LINE_AMOUNT: _l("Line amount (one row per invoice line)"),
     Field.OUTSTANDING: _l("Balance due"),
