@@ -49,6 +49,10 @@ from reminders.status import apply_early_statuses
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Why a text the provider refused for good was held back (beside the policy's reasons).
+PROVIDER_ERROR = "provider_error"
+# How long texts wait when the provider refuses our account (credentials, suspension).
+ACCOUNT_REFUSED_RETRY = timedelta(minutes=15)
 STALE_SENDING = timedelta(minutes=10)
 LinkFor = Callable[[str], str]
 
@@ -164,9 +168,24 @@ def _send_all(
     sender: SmsSender, texts: list[OutgoingSms], threads: int
 ) -> list[SentSms | SmsSendError]:
     if threads <= 1 or len(texts) <= 1:
-        return [call_provider(sender, sms) for sms in texts]
+        return _send_in_turn(sender, texts)
     with ThreadPoolExecutor(max_workers=min(threads, len(texts))) as pool:
         return list(pool.map(partial(call_provider, sender), texts))
+
+
+def _send_in_turn(
+    sender: SmsSender, texts: list[OutgoingSms]
+) -> list[SentSms | SmsSendError]:
+    """Each text in turn; once the provider refuses our account, the rest are not tried:
+    they would only meet the same answer."""
+    outcomes: list[SentSms | SmsSendError] = []
+    for sms in texts:
+        refused = next(
+            (o for o in outcomes if isinstance(o, SmsSendError) and o.account_refused),
+            None,
+        )
+        outcomes.append(refused or call_provider(sender, sms))
+    return outcomes
 
 
 def deliver_one(
@@ -563,6 +582,18 @@ def _failed(
         )
         return
     message.status_updated_at = now
+    if error.account_refused:
+        # Not this text's fault: it waits, its attempt uncounted, until the account works.
+        message.status = MessageStatus.QUEUED
+        message.attempts -= 1
+        message.not_before = now + ACCOUNT_REFUSED_RETRY
+        result.retried += 1
+        logger.error(
+            "the SMS provider refuses our account (%s): message %s waits",
+            error,
+            message.id,
+        )
+        return
     if error.permanent or message.attempts >= MAX_ATTEMPTS:
         message.status = MessageStatus.FAILED
         reason = _mark_unreachable(debtor, error, now)
@@ -582,7 +613,7 @@ def _mark_unreachable(debtor: Debtor, error: SmsSendError, now: datetime) -> str
     if error.number_unusable:
         debtor.phone_unusable_reason = f"provider_{error.code}"
         return "bad_number"
-    return "provider_error"
+    return PROVIDER_ERROR
 
 
 def mark_stale_sending_unknown(session: Session, *, now: datetime) -> int:

@@ -47,7 +47,9 @@ class SmsSendError(Exception):
 
     `accepted_maybe` is True when the request may have reached the provider (a timeout after
     sending): such a message must never be re-sent blind. `permanent` errors (invalid number,
-    landline, opted out at the carrier) make the number unusable.
+    landline, opted out at the carrier) make the number unusable. `account_refused` says the
+    provider refused our account, not this message (wrong credentials, a suspended account):
+    every text would meet the same answer, so none of them is to blame.
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class SmsSendError(Exception):
         accepted_maybe: bool = False,
         number_unusable: bool = False,
         opted_out: bool = False,
+        account_refused: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -66,6 +69,7 @@ class SmsSendError(Exception):
         self.accepted_maybe = accepted_maybe
         self.number_unusable = number_unusable
         self.opted_out = opted_out
+        self.account_refused = account_refused
 
 
 class SmsLookupError(Exception):
@@ -134,6 +138,8 @@ _OPTED_OUT = {"21610"}
 _NUMBER_UNUSABLE = {"21211", "21614", "21612", "21408", "30006", "21265"}
 # Refused before Twilio took the text: a rate limit, or a service not taking requests.
 _REFUSED_HTTP = {429, 503}
+# Unauthorised or forbidden: the credentials or the account, never the one text.
+_ACCOUNT_REFUSED_HTTP = {401, 403}
 # Any other 5xx (500, or a proxy's 502/504) may come after the text was created: Twilio's
 # create call has no idempotency key, so such a text is never re-sent blind.
 # Where our ids are kept (Message.provider_message_id); Twilio's SIDs have 34 characters.
@@ -317,6 +323,8 @@ def _translate_http_error(
         return SmsSendError(text, code=code_text, permanent=True, opted_out=True)
     if code_text in _NUMBER_UNUSABLE:
         return SmsSendError(text, code=code_text, permanent=True, number_unusable=True)
+    if status in _ACCOUNT_REFUSED_HTTP:
+        return SmsSendError(text, code=code_text, account_refused=True)
     if status in _REFUSED_HTTP:
         return SmsSendError(text, code=code_text)
     if isinstance(status, int) and status >= 500:

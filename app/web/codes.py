@@ -84,6 +84,7 @@ HOLD_REASON_LABELS = {
     "no_address": _l("no number or e-mail address"),
     "handed_to_agent": _l("handed to an agent"),
     "not_at_provider": _l("the SMS provider never got it"),
+    "provider_error": _l("the SMS provider refused it"),
 }
 DECISION_OUTCOME_LABELS = {"deferred": _l("deferred"), "suppressed": _l("held back")}
 PAUSE_REASON_LABELS = {

@@ -248,8 +248,9 @@ PROXY_PAGE = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 5
             "21610",
             id="opted-out",
         ),
+        # Our credentials or account, not the text: see the test below.
         pytest.param(
-            twilio_error(401, 20003, "Authenticate"), True, False, "20003", id="auth"
+            twilio_error(401, 20003, "Authenticate"), False, False, "20003", id="auth"
         ),
         pytest.param(
             twilio_error(429, 20429, "Too Many Requests"),
@@ -324,6 +325,26 @@ def test_an_error_answer_becomes_our_send_error(
     assert len(str(error)) <= 300
     assert "<html>" not in str(error) or len(str(error)) <= 300
     assert stub.requests == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        twilio_error(401, 20003, "Authenticate"),
+        twilio_error(403, 20005, "Account not active"),
+    ],
+)
+def test_a_refused_account_blames_no_text(stub: Stub, answer: Answer) -> None:
+    with pytest.raises(SmsSendError) as raised:
+        stub_sender(stub, answer).send(TEXT)
+
+    error = raised.value
+    assert error.account_refused
+    assert (error.permanent, error.accepted_maybe, error.number_unusable) == (
+        False,
+        False,
+        False,
+    )
 
 
 def test_an_unknown_status_and_extra_fields_are_a_sent_text(stub: Stub) -> None:

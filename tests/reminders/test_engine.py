@@ -224,6 +224,30 @@ def test_a_rejected_send_before_acceptance_is_retried_later(
     assert messages(session, account)[0].attempts == 2
 
 
+def test_texts_wait_uncounted_while_the_provider_refuses_our_account(
+    session: Session, session_factory: sessionmaker[Session], creditor: Creditor
+) -> None:
+    accounts = [overdue_account(session, creditor, days=5) for _ in range(3)]
+    plan(session)
+    session.commit()
+    refused = SmsSendError("Authenticate", code="20003", account_refused=True)
+    sender = FakeSmsSender(failures=[refused] * 20)
+
+    for minutes in range(0, 20 * 15, 15):  # five hours of wrong credentials
+        dispatch(session_factory, sender, MORNING + timedelta(minutes=minutes))
+
+    # One try per dispatch, not one per text: the others would meet the same answer.
+    assert len(sender.failures) == 0
+    session.expire_all()
+    waiting = [messages(session, a)[0] for a in accounts]
+    assert {m.status for m in waiting} == {MessageStatus.QUEUED}
+    assert {m.attempts for m in waiting} == {0}
+    # Once the account works again, every text goes, once.
+    later = MORNING + timedelta(hours=5, minutes=15)
+    assert dispatch(session_factory, sender, later).sent == 3
+    assert len(sender.sent) == 3
+
+
 def test_a_send_that_may_have_reached_the_provider_is_never_repeated(
     session: Session, session_factory: sessionmaker[Session], creditor: Creditor
 ) -> None:

@@ -37,7 +37,7 @@ from app.web.codes import (
     entry_facts,
 )
 from app.web.i18n import INSTALMENT_LABELS
-from reminders import planner, reconcile
+from reminders import dispatch, planner, reconcile
 from reminders.policy import Reason
 
 SMS_TEMPLATES = Path(__file__).parents[3] / "templates" / "sms" / "en"
@@ -59,7 +59,7 @@ AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
         (
             [r.value for r in Reason]
             + [planner.SUPERSEDED, planner.NO_ADDRESS, planner.HANDED_TO_AGENT]
-            + [reconcile.NOT_AT_PROVIDER],
+            + [reconcile.NOT_AT_PROVIDER, dispatch.PROVIDER_ERROR],
             HOLD_REASON_LABELS,
         ),
         ([path.stem for path in SMS_TEMPLATES.glob("*.txt")], TEXT_LABELS),
