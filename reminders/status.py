@@ -41,6 +41,7 @@ FROM_PROVIDER = {
     "read": MessageStatus.DELIVERED,
     "undelivered": MessageStatus.UNDELIVERED,
     "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.FAILED,  # a scheduled text cancelled before it went out
 }
 CARRIER_OPT_OUT = "21610"
 # A callback whose id is still unknown after this long was not about one of our texts (another
@@ -60,7 +61,7 @@ def apply_status(
     status for an id not recorded yet is kept until it is.
 
     Twilio documents ErrorCode as present only on failures and MessageStatus as a list that
-    grows (canceled, partially_delivered, ...): a status we do not know changes nothing, an
+    grows (partially_delivered, ...): a status we do not know changes nothing, an
     id longer than any we record is not ours, and an error code is kept to its column.
     """
     provider_message_id = provider_message_id.strip()

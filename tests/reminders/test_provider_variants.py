@@ -136,7 +136,7 @@ def sent(
 
 
 @pytest.mark.parametrize(
-    "status", ["canceled", "partially_delivered", "receiving", "lost_in_space", ""]
+    "status", ["partially_delivered", "receiving", "lost_in_space", ""]
 )
 def test_a_status_we_do_not_know_changes_nothing_and_is_not_kept(
     session: Session, sent: Message, status: str
@@ -149,6 +149,15 @@ def test_a_status_we_do_not_know_changes_nothing_and_is_not_kept(
 
     assert sent.status is MessageStatus.SENT
     assert session.scalars(select(EarlyStatus)).all() == []
+
+
+def test_a_cancelled_text_never_went_out(session: Session, sent: Message) -> None:
+    assert sent.provider_message_id
+    apply_status(
+        session, sent.provider_message_id, "canceled", error_code=None, now=MORNING
+    )
+
+    assert sent.status is MessageStatus.FAILED
 
 
 def test_a_status_in_other_case_or_padded_is_still_understood(
@@ -245,6 +254,20 @@ def test_a_signed_callback_with_more_or_fewer_fields_is_taken(
 
     session.expire_all()
     assert session.get_one(Message, sent.id).status is expected
+
+
+def test_a_signed_callback_with_only_the_older_status_field_is_taken(
+    make_app, session: Session, sent: Message
+) -> None:
+    app: Flask = make_app(PUBLIC_BASE_URL=BASE)
+    assert sent.provider_message_id
+    params = {"MessageSid": sent.provider_message_id, "SmsStatus": "delivered"}
+
+    assert signed_post(app, params) == 204
+
+    session.expire_all()
+    assert session.get_one(Message, sent.id).status is MessageStatus.DELIVERED
+    assert signed_post(app, {"MessageSid": sent.provider_message_id}) == 400
 
 
 def test_a_signed_callback_about_a_stranger_with_an_odd_id_is_answered(

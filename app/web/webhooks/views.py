@@ -29,13 +29,15 @@ def _verified_form() -> dict[str, str]:
 @csrf.exempt
 def twilio_status() -> ResponseReturnValue:
     params = _verified_form()
-    if "MessageSid" not in params or "MessageStatus" not in params:
+    # SmsStatus is the older name Twilio still sends beside MessageStatus (and some mocks alone).
+    status = params.get("MessageStatus") or params.get("SmsStatus")
+    if "MessageSid" not in params or not status:
         abort(400)
     session = get_session()
     apply_status(
         session,
         params["MessageSid"],
-        params["MessageStatus"],
+        status,
         error_code=params.get("ErrorCode") or None,
         now=utcnow(),
     )
