@@ -44,7 +44,7 @@ from reminders.policy import (
 from reminders.segments import count_segments
 from reminders.sms import OutgoingSms, SentSms, SmsSender, SmsSendError
 from reminders.state import ContactFacts
-from reminders.status import apply_early_statuses
+from reminders.status import FROM_PROVIDER, apply_early_statuses
 
 logger = logging.getLogger(__name__)
 
@@ -477,14 +477,20 @@ def record_outcome(
     else:
         message.provider_message_id = outcome.provider_id
         taken.add(outcome.provider_id)
-    message.status = _STATUS_FROM_PROVIDER.get(outcome.status, MessageStatus.SENT)
+    # Mostly "queued"; a provider (or a mock) may answer that the text failed at once.
+    message.status = FROM_PROVIDER.get(
+        (outcome.status or "").strip().lower(), MessageStatus.SENT
+    )
     message.segments = outcome.segments or message.segments
     message.price_minor, message.price_currency = (
         outcome.price_minor,
         outcome.price_currency,
     )
     message.sent_at = message.status_updated_at = now
-    result.sent += 1
+    if message.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED):
+        result.failed += 1
+    else:
+        result.sent += 1
 
 
 def _send_email(
@@ -531,15 +537,6 @@ def _send_email(
     message.status, message.sent_at = MessageStatus.SENT, now
     message.status_updated_at = now
     result.sent += 1
-
-
-_STATUS_FROM_PROVIDER = {
-    "accepted": MessageStatus.SENT,
-    "queued": MessageStatus.SENT,
-    "sending": MessageStatus.SENT,
-    "sent": MessageStatus.SENT,
-    "delivered": MessageStatus.DELIVERED,
-}
 
 
 def _context(

@@ -17,7 +17,7 @@ from reminders.planner import plan_due_steps
 from reminders.profiles import effective_rules, profile_for
 from reminders.segments import count_segments
 from reminders.sequences import ensure_default_sequence
-from reminders.sms import SmsSendError
+from reminders.sms import OutgoingSms, SentSms, SmsSendError
 from reminders.status import apply_status
 from tests.factories import make_account, make_creditor, make_debtor
 from tests.fakes import FakeSmsSender
@@ -246,6 +246,28 @@ def test_texts_wait_uncounted_while_the_provider_refuses_our_account(
     later = MORNING + timedelta(hours=5, minutes=15)
     assert dispatch(session_factory, sender, later).sent == 3
     assert len(sender.sent) == 3
+
+
+class FailingAtOnceSender(FakeSmsSender):
+    def send(self, sms: OutgoingSms) -> SentSms:
+        sent = super().send(sms)
+        return SentSms(provider_id=sent.provider_id, status="failed")
+
+
+def test_a_text_the_provider_answers_failed_at_once_is_failed_not_sent(
+    session: Session, session_factory: sessionmaker[Session], creditor: Creditor
+) -> None:
+    account = overdue_account(session, creditor, days=5)
+    plan(session)
+    session.commit()
+    sender = FailingAtOnceSender()
+
+    result = dispatch(session_factory, sender)
+
+    assert (result.sent, result.failed) == (0, 1)
+    session.expire_all()
+    assert messages(session, account)[0].status is MessageStatus.FAILED
+    assert dispatch(session_factory, sender, MORNING + timedelta(hours=1)).claimed == 0
 
 
 def test_a_send_that_may_have_reached_the_provider_is_never_repeated(
