@@ -130,8 +130,16 @@ def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def reading_sessionmaker(factory: sessionmaker[Session]) -> sessionmaker[Session]:
-    """`factory`'s sessions, but opened for reading only (see ReadingSession)."""
+    """`factory`'s sessions, but opened for reading only (see ReadingSession).
+
+    On PostgreSQL they read in autocommit: at READ COMMITTED every statement sees its own
+    snapshot inside a transaction too, so BEGIN and ROLLBACK would only cost two round trips.
+    SQLite keeps its deferred transaction, which does hold one snapshot for all its reads.
+    """
     bind = factory.kw.get("bind")
     if isinstance(bind, Engine):
-        bind = bind.execution_options(**{READING_OPTION: True})
+        options: dict[str, Any] = {READING_OPTION: True}
+        if bind.dialect.name == "postgresql":
+            options["isolation_level"] = "AUTOCOMMIT"
+        bind = bind.execution_options(**options)
     return sessionmaker(**{**factory.kw, "bind": bind, "class_": ReadingSession})

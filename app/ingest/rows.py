@@ -218,7 +218,7 @@ def build_invoice(record: Record, options: ImportOptions) -> list[ImportItem]:
     check = _Check(record)
     check.reference = check.required(Field.REFERENCE, _reference)
     currency = _currency(check, options)
-    money = _money(check, currency) if currency else None
+    money = _money(check, currency, options) if currency else None
     issued_on, due_on = _dates(check, options, money.kind if money else Kind.INVOICE)
     credited = check.parse(Field.CREDITED_REFERENCE, _reference)
     debtor = _debtor(check, options)
@@ -307,9 +307,18 @@ def _reference(raw: RawValue) -> str:
 def _currency(check: _Check, options: ImportOptions) -> str | None:
     if check.raw(Field.CURRENCY) is None:
         return options.default_currency
-    return check.parse(
-        Field.CURRENCY, partial(values.parse_currency, today=options.today)
-    )
+    return check.parse(Field.CURRENCY, partial(_line_currency, options=options))
+
+
+def _line_currency(raw: RawValue, options: ImportOptions) -> str:
+    return values.parse_currency(raw, options.today, options.default_currency)
+
+
+def _currency_or_none(raw: RawValue, options: ImportOptions) -> str | None:
+    try:
+        return _line_currency(raw, options)
+    except BadValue:
+        return None
 
 
 @dataclass(frozen=True)
@@ -319,14 +328,14 @@ class _Money:
     paid: int
 
 
-def _money(check: _Check, currency: str) -> _Money | None:
+def _money(check: _Check, currency: str, options: ImportOptions) -> _Money | None:
     parse = partial(values.parse_amount, currency=currency)
     if check.record.is_balance_only:
         # What is still owed is all the file says: it is the amount handed over.
         signed, outstanding = check.required(Field.OUTSTANDING, parse), None
     else:
         if check.record.is_line_items:
-            signed = _line_total(check, currency)
+            signed = _line_total(check, currency, options)
         else:
             signed = check.required(Field.AMOUNT, parse)
         outstanding = check.parse(Field.OUTSTANDING, parse)
@@ -359,12 +368,12 @@ def _kind(check: _Check, signed: int) -> Kind:
     return Kind.CREDIT_NOTE if credit else Kind.INVOICE
 
 
-def _line_total(check: _Check, currency: str) -> int | None:
+def _line_total(check: _Check, currency: str, options: ImportOptions) -> int | None:
     parse = partial(values.parse_amount, currency=currency)
     lines = range(len(check.record.lines))
     amounts = [check.required(Field.LINE_AMOUNT, parse, line) for line in lines]
     for line in lines[1:]:
-        _same_currency(check, currency, line)
+        _same_currency(check, currency, options, line)
     if any(amount is None for amount in amounts):
         return None
     total = sum(amount for amount in amounts if amount is not None)
@@ -379,9 +388,11 @@ def _line_total(check: _Check, currency: str) -> int | None:
     return total
 
 
-def _same_currency(check: _Check, currency: str, line: int) -> None:
+def _same_currency(
+    check: _Check, currency: str, options: ImportOptions, line: int
+) -> None:
     raw = check.raw(Field.CURRENCY, line)
-    if raw is not None and values.as_text(raw).strip().upper() != currency:
+    if raw is not None and _currency_or_none(raw, options) != currency:
         reason = Reason.of(
             Code.LINE_OTHER_CURRENCY, value=values.as_text(raw), currency=currency
         )

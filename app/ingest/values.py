@@ -27,20 +27,28 @@ MAX_AMOUNT_CHARS = 40
 # First characters a spreadsheet would read as a formula; exports guarding against that
 # put an apostrophe before them.
 GUARDED = frozenset("=+-−@")
+KRONER = frozenset({"DKK", "NOK", "SEK", "ISK"})
+# The currencies in use that CLDR names a dollar: what "$" may stand for.
+DOLLARS = frozenset({
+    "AUD", "BBD", "BMD", "BND", "BSD", "BZD", "CAD", "FJD", "GYD", "HKD", "JMD", "KYD",
+    "LRD", "NAD", "NZD", "SBD", "SGD", "SRD", "TTD", "TWD", "USD", "XCD",
+})  # fmt: skip
 # Currency signs accepted next to an amount, and the currencies each may stand for.
 AMOUNT_SIGNS = {
-    "kr": {"DKK", "NOK", "SEK", "ISK"},
-    "kr.": {"DKK", "NOK", "SEK", "ISK"},
-    ",-": {"DKK", "NOK", "SEK", "ISK"},
+    "kr": KRONER,
+    "kr.": KRONER,
+    ",-": KRONER,
     "€": {"EUR"},
     "£": {"GBP"},
-    "$": {"USD", "CAD", "AUD", "NZD"},
+    "$": DOLLARS,
 }
-# Signs and words a currency column may hold instead of a code.
+# Signs and words a currency column may hold instead of a code: one that stands for one
+# currency means it; one that stands for several means the creditor's currency when
+# that is among them ("kr." for a Danish creditor is DKK), else it is refused.
 CURRENCY_SIGNS = {
     **{sign: codes for sign, codes in AMOUNT_SIGNS.items() if sign != ",-"},
-    "kroner": {"DKK", "NOK", "SEK", "ISK"},
-    "dkr": {"DKK"}, "dkr.": {"DKK"}, "nkr": {"NOK"}, "nkr.": {"NOK"},
+    "kr.-": KRONER, "kroner": KRONER,
+    "dkr": {"DKK"}, "dkr.": {"DKK"}, "nkr": {"NOK"}, "nkr.": {"NOK"}, "nok kr": {"NOK"},
     "skr": {"SEK"}, "skr.": {"SEK"}, "euro": {"EUR"}, "eur.": {"EUR"},
 }  # fmt: skip
 _AMOUNT = re.compile(
@@ -222,18 +230,22 @@ def _to_minor(value: Decimal, currency: str, exponent: int, text: str) -> int:
     return int(scaled)
 
 
-def parse_currency(raw: RawValue, today: date) -> str:
-    """An ISO 4217 code of a currency in use today, upper-cased."""
+def parse_currency(raw: RawValue, today: date, default_currency: str) -> str:
+    """An ISO 4217 code of a currency in use today, upper-cased, or the one a sign
+    stands for ("£" is GBP; "kr." is the creditor's `default_currency` if a krone)."""
     text = as_text(raw).strip()
     code = text.upper()
-    if code not in currencies_in_use(today):
-        meant = CURRENCY_SIGNS.get(" ".join(text.casefold().split()))
-        if meant:  # a sign ("kr.", "£") is not taken for a code, but named for one
-            choices = ", ".join(sorted(meant))
-            reason = Reason.of(Code.CURRENCY_SIGN, value=text, currencies=choices)
-            raise BadValue(reason)
+    if code in currencies_in_use(today):
+        return code
+    meant = CURRENCY_SIGNS.get(" ".join(text.casefold().split()))
+    if not meant:
         raise BadValue(Reason.of(Code.CURRENCY_UNKNOWN, value=text))
-    return code
+    if len(meant) == 1:
+        return next(iter(meant))
+    if default_currency in meant:
+        return default_currency
+    choices = ", ".join(sorted(meant))  # the sign cannot be read: name the codes
+    raise BadValue(Reason.of(Code.CURRENCY_SIGN, value=text, currencies=choices))
 
 
 @functools.lru_cache(maxsize=4)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from flask import Blueprint, Flask
+from psycopg.pq import TransactionStatus
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from app.db import (
 )
 from app.models import Creditor
 from app.web.db import get_engine, get_session, writes_on_read
+from tests.conftest import scratch_database
 from tests.factories import make_creditor
 
 
@@ -131,3 +133,27 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path: Path, now: datetime) 
 def _first_name(factory) -> str | None:
     with factory() as session:
         return session.scalar(select(Creditor.name))
+
+
+@pytest.mark.postgres
+def test_postgresql_readers_send_no_begin_or_rollback(tmp_path: Path) -> None:
+    """At READ COMMITTED each statement has its own snapshot anyway: reading sessions run in
+    autocommit, and a request that reads saves its two round trips."""
+    with scratch_database("postgresql", tmp_path) as url:
+        engine = make_engine(url)
+        try:
+            reading = reading_sessionmaker(make_sessionmaker(engine))
+            with reading() as session:
+                session.execute(text("SELECT 1"))
+                dbapi = session.connection().connection.dbapi_connection
+                assert dbapi is not None
+                assert dbapi.autocommit
+                assert dbapi.info.transaction_status == TransactionStatus.IDLE
+            with make_sessionmaker(engine)() as session:
+                session.execute(text("SELECT 1"))
+                dbapi = session.connection().connection.dbapi_connection
+                assert dbapi is not None
+                assert not dbapi.autocommit
+                assert dbapi.info.transaction_status == TransactionStatus.INTRANS
+        finally:
+            engine.dispose()

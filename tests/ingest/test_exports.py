@@ -248,23 +248,61 @@ def test_a_row_without_a_debtor_is_still_refused_when_it_is_no_totals_line() -> 
 
 
 @pytest.mark.parametrize(
-    ("written", "codes"),
+    ("written", "creditor_currency", "currency"),
     [
-        ("kr.", "DKK, ISK, NOK, SEK"),
-        ("Kr", "DKK, ISK, NOK, SEK"),
-        ("£", "GBP"),
-        ("€", "EUR"),
-        ("NKR", "NOK"),
-        ("$", "AUD, CAD, NZD, USD"),
+        ("kr.", "DKK", "DKK"),
+        ("Kr", "NOK", "NOK"),
+        ("kr.-", "SEK", "SEK"),
+        ("kr", "ISK", "ISK"),
+        ("NKR", "DKK", "NOK"),
+        ("NOK kr", "SEK", "NOK"),
+        ("DKR", "NOK", "DKK"),
+        ("SKR", "DKK", "SEK"),
+        ("£", "DKK", "GBP"),
+        ("€", "DKK", "EUR"),
+        ("$", "USD", "USD"),
+        ("$", "CAD", "CAD"),
+        ("$", "NZD", "NZD"),
     ],
 )
-def test_a_sign_in_the_currency_column_is_refused_with_the_code_to_write(
-    written: str, codes: str
+def test_a_sign_in_the_currency_column_is_read_as_the_currency_it_stands_for(
+    written: str, creditor_currency: str, currency: str
+) -> None:
+    """The product owner decided these are readings: before, every sign was refused with
+    the code to write, though "kr." in a Danish creditor's file can only mean DKK."""
+    text = f"Fakturanr;Kundenavn;Beløb;Valuta\nS-1;Hans Holm;100,00;{written}\n"
+    items = read_bytes(text.encode(), default_currency=creditor_currency)
+    assert [(row.currency, row.amount_minor) for row in invoices(items).values()] == [
+        (currency, 10000 if currency != "ISK" else 100)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "creditor_currency", "codes"),
+    [
+        ("kr.", "GBP", "DKK, ISK, NOK, SEK"),
+        ("kroner", "EUR", "DKK, ISK, NOK, SEK"),
+        ("$", "DKK", ", ".join(sorted(values.DOLLARS))),
+        ("$", "GBP", ", ".join(sorted(values.DOLLARS))),
+    ],
+)
+def test_a_sign_that_is_not_the_creditors_currency_is_refused_with_the_codes(
+    written: str, creditor_currency: str, codes: str
 ) -> None:
     text = f"Fakturanr;Kundenavn;Beløb;Valuta\nS-1;Hans Holm;100,00;{written}\n"
-    assert errors(read_bytes(text.encode())) == [
+    assert errors(read_bytes(text.encode(), default_currency=creditor_currency)) == [
         f"row 2: currency {written} is not an ISO 4217 currency in use; write its "
         f"three-letter code ({codes})"
+    ]
+
+
+def test_every_line_of_an_invoice_may_give_its_currency_as_a_sign() -> None:
+    text = (
+        "Fakturanr;Kundenavn;Linjebeløb;Valuta\n"
+        "L-1;Hans Holm;100,00;kr.\nL-1;Hans Holm;50,00;DKK\nL-1;Hans Holm;5,00;£\n"
+    )
+    assert errors(read_bytes(text.encode())) == [
+        "row 4: this line is in £ but the invoice is in DKK"
     ]
 
 

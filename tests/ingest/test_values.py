@@ -185,10 +185,10 @@ def test_invalid_phones_are_described_plainly(
 
 
 def test_currencies_are_iso_codes_in_use() -> None:
-    assert values.parse_currency(" dkk ", TODAY) == "DKK"
-    for retired_or_not_money in ("DEM", "XAU", "XXX", "KR", "€"):
+    assert values.parse_currency(" dkk ", TODAY, "NOK") == "DKK"
+    for retired_or_not_money in ("DEM", "XAU", "XXX", "KRW!", "¤"):
         with pytest.raises(BadValue, match="not an ISO 4217 currency in use"):
-            values.parse_currency(retired_or_not_money, TODAY)
+            values.parse_currency(retired_or_not_money, TODAY, "DKK")
 
 
 @pytest.mark.parametrize(
