@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from app.ingest.errors import FileRejected
 from app.ingest.headers import (
@@ -18,11 +20,15 @@ from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Cells, RowError, Table
 from app.ingest.values import RawValue
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 DELIMITERS = (";", ",", "\t", "|")
 MAX_LINE_BYTES = 1 << 20  # far beyond any invoice row; keeps one line's memory bounded
 BUFFER_BYTES = 1 << 16
 SEPARATOR_SLIPS = 2  # extra values an unquoted separator or two makes
 UTF8_BOM = b"\xef\xbb\xbf"
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 _EXCEL_SEPARATOR_HINT = re.compile(r"sep=(.)\r?\n?")
 
 
@@ -31,8 +37,12 @@ def read_csv_table(stream: BinaryIO) -> Table:
 
     Title and blank lines above the header are passed over (see pick_header).
 
+    A file with a UTF-16 byte order mark (Excel's "Unicode text") is decoded by it.
+
     :raises FileRejected: the file has no header or a line is absurdly long.
     """
+    if _peek(stream).startswith(UTF16_BOMS):
+        stream = io.BufferedReader(_Utf16AsUtf8(stream), BUFFER_BYTES)
     lines = _LineDecoder(stream)
     first = next(lines, None)
     hint = _EXCEL_SEPARATOR_HINT.fullmatch(first) if first is not None else None
@@ -163,6 +173,37 @@ def _split_at_separator(values: list[RawValue], width: int) -> bool:
 def _mixed_encoding(row: int, lines: _LineDecoder) -> RowError:
     reason = Reason.of(Code.ROW_MIXED_ENCODING, encoding=str(lines.encoding))
     return RowError((row,), None, reason)
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    peek = getattr(stream, "peek", None)
+    return bytes(peek(2)[:2]) if peek else b""
+
+
+class _Utf16AsUtf8(io.RawIOBase):
+    """A UTF-16 file (its BOM says which byte order) read as UTF-8 bytes, so it is
+    split into lines and decoded as any other text file is."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__()
+        self.stream = stream
+        # A byte that is not UTF-16 reads as U+FFFD, as a mixed line could not be told.
+        self.decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        while not self.pending:
+            chunk = self.stream.read(BUFFER_BYTES)
+            self.pending = self.decoder.decode(chunk, final=not chunk).encode()
+            if not chunk:
+                break
+        view = memoryview(buffer).cast("B")
+        count = min(len(view), len(self.pending))
+        view[:count], self.pending = self.pending[:count], self.pending[count:]
+        return count
 
 
 class _LineDecoder(Iterator[str]):

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import IO, TYPE_CHECKING, BinaryIO
 
-from app.ingest.csv_reader import UTF8_BOM, read_csv_table
+from app.ingest.csv_reader import UTF8_BOM, UTF16_BOMS, read_csv_table
 from app.ingest.errors import FileRejected, UnknownLayout
 from app.ingest.headers import (
     ColumnMapping,
@@ -52,7 +52,6 @@ BUFFER_BYTES = 1 << 16
 SNIFF_BYTES = 512
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class FileFormat(enum.StrEnum):
@@ -146,7 +145,7 @@ def sniff_format(head: bytes, filename: str) -> FileFormat:
     if head.startswith(UTF16_BOMS):
         if head.decode("utf-16", errors="ignore").lstrip().startswith("<"):
             return FileFormat.UBL  # XML may be UTF-16; its parser reads that
-        raise FileRejected(Reason.of(Code.FILE_UTF16, file=filename))
+        return FileFormat.CSV  # Excel's "Unicode text": tab-separated UTF-16
     if head.removeprefix(UTF8_BOM).lstrip().startswith(b"<"):
         return FileFormat.UBL
     if b"\x00" in head:

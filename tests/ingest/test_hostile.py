@@ -6,7 +6,7 @@ import io
 import sys
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,8 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes(member: str) -> None:
     ("data", "says"),
     [
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old .xls workbook"),
-        ("Invoice number\tName\n".encode("utf-16"), "UTF-16"),
+        # UTF-16 without a BOM: which byte order is a guess, so it is still refused.
+        ("Invoice number\tName\n".encode("utf-16-le"), "not a CSV, XLSX or UBL"),
         (b"%PDF-1.7\n\x00\x01\x02", "not a CSV, XLSX or UBL XML file"),
         (b"PK\x03\x04 not really a zip", "not a readable XLSX workbook"),
         (b"<Invoice><unclosed></Invoice>", "not well-formed"),
@@ -222,6 +223,21 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes(member: str) -> None:
 )
 def test_files_of_the_wrong_kind_are_refused_plainly(data: bytes, says: str) -> None:
     assert says in rejected(data)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_excel_unicode_text_is_read_by_its_byte_order_mark(encoding: str) -> None:
+    """Excel's "Unicode text" (UTF-16 with a BOM, tab-separated) was refused with
+    "save it as CSV UTF-8"; the product owner decided it is read like any text file."""
+    text = "Fakturanr.\tKundenavn\tForfaldsdato\tBeløb\r\n900\tBo Ærø\t01-11-2026\t1.000,00\r\n"
+    bom = "" if encoding == "utf-16" else "\ufeff"  # "utf-16" writes its own
+    (row,) = read_bytes((bom + text).encode(encoding), filename="ark.txt")
+    assert isinstance(row, InvoiceRow)
+    assert (row.debtor.name, row.amount_minor, row.due_on) == (
+        "Bo Ærø",
+        100000,
+        date(2026, 11, 1),
+    )
 
 
 def test_a_line_longer_than_any_invoice_row_is_refused() -> None:
