@@ -238,6 +238,9 @@ class PlanSummary:
     # Open invoices at Venlig that the file does not list: reported, never deleted.
     missing: tuple[str, ...] = ()
     missing_count: int = 0
+    # What the creditor should check that is no row's problem: the order assumed for a
+    # date column's slash dates when no value showed it (dates.py).
+    notices: tuple[Reason, ...] = ()
 
     @classmethod
     def of(
@@ -248,6 +251,7 @@ class PlanSummary:
         now: datetime,
         references: list[str],
         missing: set[str] | None = None,
+        notices: list[Reason] | None = None,
     ) -> PlanSummary:
         return cls(
             counts=Counts.of(plan),
@@ -258,6 +262,7 @@ class PlanSummary:
             references=tuple(references),
             missing=tuple(sorted(missing or ())[:PREVIEW_ROWS]),
             missing_count=len(missing or ()),
+            notices=tuple(notices or ()),
         )
 
     def same_plan(self, other: PlanSummary) -> bool:
@@ -285,6 +290,7 @@ class PlanSummary:
                 "result": _counts_dict(self.result) if self.result else None,
                 "missing": list(self.missing),
                 "missing_count": self.missing_count,
+                "notices": [notice.to_dict() for notice in self.notices],
             }
         )
 
@@ -301,6 +307,7 @@ class PlanSummary:
             result=Counts(**data["result"]) if data.get("result") else None,
             missing=tuple(data.get("missing", ())),
             missing_count=int(data.get("missing_count", 0)),
+            notices=tuple(Reason.from_dict(n) for n in data.get("notices", ())),
         )
 
 
@@ -702,8 +709,13 @@ class _Source:
             max_bytes,
         )
 
-    def items(self) -> Generator[ImportItem, None, None]:
-        """:raises FileRejected: the file is gone or unusable."""
+    def items(
+        self, notices: list[Reason] | None = None
+    ) -> Generator[ImportItem, None, None]:
+        """`notices` receives the file's notices (see read_invoices).
+
+        :raises FileRejected: the file is gone or unusable.
+        """
         if not self.path.is_file():
             raise FileRejected(Reason.of(Code.FILE_GONE))
         with self.path.open("rb") as stream:
@@ -715,11 +727,14 @@ class _Source:
                 today=self.today,
                 max_bytes=self.max_bytes,
                 mapping=self.mapping,
+                notices=notices,
             )
 
-    def keeping(self) -> Generator[ImportItem, None, None]:
+    def keeping(
+        self, notices: list[Reason] | None = None
+    ) -> Generator[ImportItem, None, None]:
         """The items, kept beside the upload once all are read (`checked_items`)."""
-        return keep_rows(self.items(), self.kept, self.terms)
+        return keep_rows(self.items(notices), self.kept, self.terms)
 
     def checked_items(self) -> Generator[ImportItem, None, None]:
         """The items as a dry run under the same terms read them, else read again.
@@ -800,11 +815,17 @@ def check_batch(
     references: list[str] = []
     # Held in memory per open account at Venlig, not per row of the file.
     unseen = _open_references(session, creditor)
-    items = _watched(source.keeping(), references, checkpoint, unseen)
+    notices: list[Reason] = []
+    items = _watched(source.keeping(notices), references, checkpoint, unseen)
     with contextlib.closing(items):
         plan = plan_import(session, creditor, items, now=now)
     summary = PlanSummary.of(
-        plan, today=today, now=now, references=references, missing=unseen
+        plan,
+        today=today,
+        now=now,
+        references=references,
+        missing=unseen,
+        notices=notices,
     )
     if checkpoint is not None:
         checkpoint(summary.counts.items)

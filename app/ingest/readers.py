@@ -12,15 +12,21 @@ and commit only once the creditor has seen its row errors.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import enum
 import io
+import shutil
+import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import IO, TYPE_CHECKING, BinaryIO
 
 from app.ingest.csv_reader import UTF8_BOM, UTF16_BOMS, read_csv_table
+from app.ingest.dates import DATE_FIELDS, DateOrders, decide_date_orders
 from app.ingest.errors import FileRejected, UnknownLayout
 from app.ingest.headers import (
     ColumnMapping,
@@ -49,6 +55,7 @@ if TYPE_CHECKING:
 MAX_LINES_PER_INVOICE = 10_000
 RECENT_REFERENCES = 10_000
 BUFFER_BYTES = 1 << 16
+SPOOL_IN_MEMORY_BYTES = 1 << 23
 SNIFF_BYTES = 512
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
@@ -72,10 +79,14 @@ def read_invoices(
     max_bytes: int,
     mapping: ColumnMapping | None = None,
     due_tolerance_days: int = 7,
+    notices: list[Reason] | None = None,
 ) -> Iterator[ImportItem]:
     """Every invoice and credit note in the file, validated, or why a row was refused.
 
-    Nothing is read until the first item is asked for.
+    Nothing is read until the first item is asked for. A file with dates in columns
+    is read twice when it may have slash dates: first to settle their order per column
+    (dates.py). `notices` receives what is no row's problem but the creditor should
+    check: the order assumed for slash dates nothing in the file showed.
 
     :raises FileRejected: the whole file is unusable (too large, empty, not a known
         format, unsafe XML); UnknownLayout when the columns need mapping first.
@@ -83,14 +94,26 @@ def read_invoices(
     options = ImportOptions(
         default_country, default_currency, today, due_tolerance_days
     )
-    content = _read(stream, filename, max_bytes)
-    if isinstance(content, Record):
-        yield from build_invoice(content, options)
-        return
-    try:
-        yield from _from_table(content, mapping, options)
-    finally:
-        content.close()
+    with contextlib.ExitStack() as stack:
+        source: IO[bytes] = stream
+        if not stream.seekable():
+            source = stack.enter_context(_spool(stream, max_bytes))
+        start = source.tell()
+        content = _read(source, filename, max_bytes)
+        if isinstance(content, Record):
+            yield from build_invoice(content, options)
+            return
+        content.close()  # read again below, once the dates' order is settled
+        mapping = mapping or guess_mapping(content.headers)
+        if mapping.missing:
+            raise UnknownLayout(describe_layout(content.headers))
+        orders = _date_orders(source, start, filename, max_bytes, mapping, options)
+        if orders is not None:
+            options = dataclasses.replace(options, date_orders=orders.orders)
+            (notices if notices is not None else []).extend(orders.notices)
+        table = _table(source, start, filename, max_bytes)
+        stack.callback(table.close)
+        yield from _from_table(table, mapping, options)
 
 
 def read_layout(stream: BinaryIO, *, filename: str, max_bytes: int) -> Layout | None:
@@ -106,18 +129,72 @@ def read_layout(stream: BinaryIO, *, filename: str, max_bytes: int) -> Layout | 
 
 
 def _from_table(
-    table: Table, mapping: ColumnMapping | None, options: ImportOptions
+    table: Table, mapping: ColumnMapping, options: ImportOptions
 ) -> Iterator[ImportItem]:
-    mapping = mapping or guess_mapping(table.headers)
-    if mapping.missing:
-        raise UnknownLayout(describe_layout(table.headers))
     extractor = RowExtractor(mapping, table.headers)
     grouper = _Grouper(line_items=Field.LINE_AMOUNT in mapping.columns)
     for item in grouper.group(_records(table, extractor)):
         yield from build_invoice(item, options) if isinstance(item, Record) else [item]
 
 
-def _read(stream: BinaryIO, filename: str, max_bytes: int) -> Table | Record:
+def _date_orders(
+    stream: IO[bytes],
+    start: int,
+    filename: str,
+    max_bytes: int,
+    mapping: ColumnMapping,
+    options: ImportOptions,
+) -> DateOrders | None:
+    """The order of each date column's slash dates, from a first reading of the file;
+    None when it has no date column or no "/" at all."""
+    if not any(field in mapping.columns for field in DATE_FIELDS):
+        return None
+    if not _has_slash(stream, start):
+        return None
+    table = _table(stream, start, filename, max_bytes)
+    try:
+        extractor = RowExtractor(mapping, table.headers)
+        lines = (
+            found for found in _records(table, extractor) if isinstance(found, tuple)
+        )
+        return decide_date_orders(
+            (values for _row, values in lines), options.default_country
+        )
+    finally:
+        table.close()
+
+
+def _has_slash(stream: IO[bytes], start: int) -> bool:
+    """Whether the file holds a "/" anywhere; a workbook is compressed, so it may."""
+    stream.seek(start)
+    if stream.read(len(ZIP_MAGIC)) == ZIP_MAGIC:
+        return True
+    stream.seek(start)
+    return any(b"/" in chunk for chunk in iter(partial(stream.read, BUFFER_BYTES), b""))
+
+
+def _table(stream: IO[bytes], start: int, filename: str, max_bytes: int) -> Table:
+    """The file at `start` read again as the table it was a moment ago."""
+    stream.seek(start)
+    content = _read(stream, filename, max_bytes)
+    if isinstance(content, Record):  # the same bytes: it cannot have changed format
+        raise FileRejected(Reason.of(Code.FILE_UNKNOWN_TYPE, file=filename))
+    return content
+
+
+def _spool(stream: BinaryIO, max_bytes: int) -> IO[bytes]:
+    """A stream that cannot seek, copied so that it can be read twice."""
+    spool = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
+    try:
+        shutil.copyfileobj(_Limited(stream, max_bytes), spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool
+
+
+def _read(stream: IO[bytes], filename: str, max_bytes: int) -> Table | Record:
     start = _check_size(stream, max_bytes)
     source = io.BufferedReader(_Limited(stream, max_bytes), BUFFER_BYTES)
     file_format = sniff_format(source.peek(SNIFF_BYTES)[:SNIFF_BYTES], filename)
@@ -153,7 +230,7 @@ def sniff_format(head: bytes, filename: str) -> FileFormat:
     return FileFormat.CSV
 
 
-def _check_size(stream: BinaryIO, max_bytes: int) -> int | None:
+def _check_size(stream: IO[bytes], max_bytes: int) -> int | None:
     """Refuse an oversized seekable file before reading it; its start, or None."""
     if not stream.seekable():
         return None

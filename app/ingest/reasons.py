@@ -89,6 +89,11 @@ class Code(enum.StrEnum):
     DATE_IS_NUMBER = "date_is_number"
     DATE_IS_FORMULA = "date_is_formula"
     DATE_AMBIGUOUS = "date_ambiguous"
+    DATE_ORDER_MIXED = "date_order_mixed"
+    DATE_TWO_DIGIT_YEAR = "date_two_digit_year"
+    # A whole file's slash dates, when no value showed their order (a dry run's notice)
+    DATES_READ_DAY_FIRST = "dates_read_day_first"
+    DATES_READ_MONTH_FIRST = "dates_read_month_first"
     DATE_NOT_REAL = "date_not_real"
     DATE_UNKNOWN_FORMAT = "date_unknown_format"
     DATE_UNKNOWN_MONTH = "date_unknown_month"
@@ -237,6 +242,24 @@ TEMPLATES: Mapping[Code, str] = {
     Code.DATE_AMBIGUOUS: N_(
         "date %(value)s is ambiguous (day/month or month/day?); "
         "use dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd"
+    ),
+    Code.DATE_ORDER_MIXED: N_(
+        "date %(value)s cannot be read: its column has dates with the day first "
+        "(31/10/2026) and dates with the month first (10/31/2026); write the dates as "
+        "yyyy-mm-dd or dd-mm-yyyy"
+    ),
+    Code.DATE_TWO_DIGIT_YEAR: N_(
+        "date %(value)s has a two-digit year; write the year with four digits"
+    ),
+    Code.DATES_READ_DAY_FIRST: N_(
+        "no date in the column for %(field)s shows whether the day or the month comes "
+        "first, so its dates with slashes were read with the day first (dd/mm/yyyy), as "
+        "is usual in %(country)s; check a few of them before you import"
+    ),
+    Code.DATES_READ_MONTH_FIRST: N_(
+        "no date in the column for %(field)s shows whether the day or the month comes "
+        "first, so its dates with slashes were read with the month first (mm/dd/yyyy), "
+        "as is usual in %(country)s; check a few of them before you import"
     ),
     Code.DATE_NOT_REAL: N_("date %(value)s is not a real date"),
     Code.DATE_UNKNOWN_FORMAT: N_(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 from typing import TypeVar
@@ -12,7 +12,7 @@ from typing import TypeVar
 from app.ingest import values
 from app.ingest.errors import BadValue
 from app.ingest.reasons import FIELD_PHRASES, Code, FieldName, Money, Reason
-from app.ingest.values import RawValue
+from app.ingest.values import DateOrder, RawValue
 from app.services.phones import PhoneInfo
 
 T = TypeVar("T")
@@ -197,6 +197,9 @@ class ImportOptions:
     default_currency: str
     today: date
     due_tolerance_days: int = 7
+    # How each date column's slash dates read (dates.decide_date_orders); a column
+    # not in it has them refused as ambiguous.
+    date_orders: Mapping[Field, DateOrder] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.default_country not in values.country_codes().values():
@@ -211,6 +214,10 @@ class ImportOptions:
     @property
     def latest_due_on(self) -> date:
         return self.today + timedelta(days=self.due_tolerance_days)
+
+    def date_parser(self, date_field: Field) -> Callable[[RawValue], date]:
+        """Reads the column's dates, its slash dates in the order decided for it."""
+        return partial(values.parse_date, order=self.date_orders.get(date_field))
 
 
 def build_invoice(record: Record, options: ImportOptions) -> list[ImportItem]:
@@ -417,8 +424,8 @@ def _paid(check: _Check, amount: int, outstanding: int | None, currency: str) ->
 def _dates(
     check: _Check, options: ImportOptions, kind: Kind
 ) -> tuple[date | None, date | None]:
-    issued_on = check.parse(Field.ISSUED_ON, values.parse_date)
-    due_on = check.parse(Field.DUE_ON, values.parse_date)
+    issued_on = check.parse(Field.ISSUED_ON, options.date_parser(Field.ISSUED_ON))
+    due_on = check.parse(Field.DUE_ON, options.date_parser(Field.DUE_ON))
     if due_on is not None and kind is Kind.INVOICE and due_on > options.latest_due_on:
         reason = Reason.of(
             Code.DUE_TOO_FAR, date=due_on.isoformat(), days=options.due_tolerance_days
@@ -432,7 +439,11 @@ def _debtor(check: _Check, options: ImportOptions) -> DebtorDetails | None:
     address_country = check.soft(Field.COUNTRY, values.parse_country)
     phone, flag = _phone(check, address_country or options.default_country)
     country = address_country or (phone.country if phone else options.default_country)
-    birth_date = partial(values.parse_birth_date, today=options.today)
+    birth_date = partial(
+        values.parse_birth_date,
+        today=options.today,
+        order=options.date_orders.get(Field.BIRTH_DATE),
+    )
     details = DebtorDetails(
         name=name or "",
         customer_number=check.parse(Field.CUSTOMER_NUMBER, _customer_number),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import functools
 import re
 from datetime import date
@@ -72,7 +73,14 @@ _DMY_DATE = re.compile(
 )
 _DAY_MONTH_NAME = re.compile(r"(\d{1,2})\.?[\s-]+([^\W\d_]{3,})\.?,?[\s-]+(\d{4})")
 _MONTH_NAME_DAY = re.compile(r"([^\W\d_]{3,})\.?\s+(\d{1,2}),?\s+(\d{4})")
-_SLASH_DATE = re.compile(r"\d{1,4}/\d{1,2}/\d{1,4}")
+# Slash dates: year first (yyyy/mm/dd) reads one way only; day and month first
+# (23/11/2026, 11/23/2026) are read in the order decided for their column.
+_YEAR_FIRST_SLASH = re.compile(
+    r"(\d{4})/(\d{1,2})/(\d{1,2})(?:[T ]\d{1,2}[:.]\d{2}[\d:.]*)?"
+)
+_SLASH_DATE = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:[T ]\d{1,2}[:.]\d{2}[\d:.]*)?"
+)
 _CPR = re.compile(r"\d{6}-?\d{4}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
@@ -259,8 +267,36 @@ def currencies_in_use(today: date) -> frozenset[str]:
     )
 
 
-def parse_date(raw: RawValue) -> date:
-    """A calendar date from dd-mm-yyyy, dd.mm.yyyy, yyyy-mm-dd or a month name."""
+class DateOrder(enum.StrEnum):
+    """How a column's slash dates read: decided per file and column (see dates.py)."""
+
+    DAY_FIRST = "day_first"  # 23/11/2026
+    MONTH_FIRST = "month_first"  # 11/23/2026
+    MIXED = "mixed"  # the column proves both, so none of its slash dates is read
+
+
+def proven_order(raw: RawValue) -> DateOrder | None:
+    """The order a slash date proves: a first part over 12 is a day, a second one over
+    12 is; None when both could be a month (or it is no day-and-month slash date)."""
+    match = _SLASH_DATE.fullmatch(raw.strip()) if isinstance(raw, str) else None
+    if match is None:
+        return None
+    first, second = int(match[1]), int(match[2])
+    if first > 12 >= second:
+        return DateOrder.DAY_FIRST
+    if second > 12 >= first:
+        return DateOrder.MONTH_FIRST
+    return None
+
+
+def is_slash_date(raw: RawValue) -> bool:
+    """Whether the value is a slash date with the day and month first, in some order."""
+    return isinstance(raw, str) and _SLASH_DATE.fullmatch(raw.strip()) is not None
+
+
+def parse_date(raw: RawValue, order: DateOrder | None = None) -> date:
+    """A calendar date from dd-mm-yyyy, dd.mm.yyyy, yyyy-mm-dd, yyyy/mm/dd or a month
+    name; dd/mm/yyyy or mm/dd/yyyy as `order` says (None: refused as ambiguous)."""
     if isinstance(raw, date):
         return _plausible(raw, raw.isoformat())
     if isinstance(raw, Decimal):
@@ -268,9 +304,7 @@ def parse_date(raw: RawValue) -> date:
     text = raw.strip()
     if text.startswith("="):
         raise BadValue(Reason.of(Code.DATE_IS_FORMULA, value=text))
-    if _SLASH_DATE.fullmatch(text):
-        raise BadValue(Reason.of(Code.DATE_AMBIGUOUS, value=text))
-    year, month, day = _date_parts(text)
+    year, month, day = _date_parts(text, order)
     try:
         parsed = date(year, month, day)
     except ValueError:
@@ -278,9 +312,11 @@ def parse_date(raw: RawValue) -> date:
     return _plausible(parsed, text)
 
 
-def _date_parts(text: str) -> tuple[int, int, int]:
-    if match := _ISO_DATE.fullmatch(text):
+def _date_parts(text: str, order: DateOrder | None) -> tuple[int, int, int]:
+    if match := _ISO_DATE.fullmatch(text) or _YEAR_FIRST_SLASH.fullmatch(text):
         return int(match[1]), int(match[2]), int(match[3])
+    if match := _SLASH_DATE.fullmatch(text):
+        return _slash_parts(match, order, text)
     if match := _DMY_DATE.fullmatch(text):
         return int(match[4]), int(match[3]), int(match[1])
     if match := _DAY_MONTH_NAME.fullmatch(text):
@@ -288,6 +324,20 @@ def _date_parts(text: str) -> tuple[int, int, int]:
     if match := _MONTH_NAME_DAY.fullmatch(text):
         return int(match[3]), _month(match[1], text), int(match[2])
     raise BadValue(Reason.of(Code.DATE_UNKNOWN_FORMAT, value=text))
+
+
+def _slash_parts(
+    match: re.Match[str], order: DateOrder | None, text: str
+) -> tuple[int, int, int]:
+    if len(match[3]) == 2:  # the century is a guess, risky for a birth date
+        raise BadValue(Reason.of(Code.DATE_TWO_DIGIT_YEAR, value=text))
+    if order is DateOrder.DAY_FIRST:
+        return int(match[3]), int(match[2]), int(match[1])
+    if order is DateOrder.MONTH_FIRST:
+        return int(match[3]), int(match[1]), int(match[2])
+    if order is DateOrder.MIXED:
+        raise BadValue(Reason.of(Code.DATE_ORDER_MIXED, value=text))
+    raise BadValue(Reason.of(Code.DATE_AMBIGUOUS, value=text))
 
 
 def _month(word: str, text: str) -> int:
@@ -305,11 +355,13 @@ def _plausible(value: date, text: str) -> date:
     return value
 
 
-def parse_birth_date(raw: RawValue, today: date) -> date:
+def parse_birth_date(
+    raw: RawValue, today: date, order: DateOrder | None = None
+) -> date:
     """A birth date in the past; a full CPR number is refused rather than stored."""
     if isinstance(raw, str) and _CPR.fullmatch(raw.strip()):
         raise BadValue(Reason.of(Code.BIRTH_DATE_IS_CPR))
-    born = parse_date(raw)
+    born = parse_date(raw, order)
     if born >= today:
         raise BadValue(Reason.of(Code.BIRTH_DATE_NOT_PAST, date=born.isoformat()))
     return born

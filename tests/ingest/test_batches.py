@@ -28,7 +28,7 @@ from app.ingest.batches import (
     UploadStore,
     work_batches,
 )
-from app.ingest.reasons import Code, Money, Reason
+from app.ingest.reasons import Code, Country, FieldName, Money, Reason
 from app.ingest.rows import Field
 from app.models import Account, Creditor, ImportBatch, LedgerEntry
 from app.models.enums import ImportStatus
@@ -144,6 +144,24 @@ def test_the_dry_run_is_kept_and_writes_no_accounts(
     assert "abc" in store.report(batch, report).read_text(encoding="utf-8")
 
 
+def test_the_dry_run_says_which_order_it_assumed_for_slash_dates(
+    session: Session, store: UploadStore, creditor: Creditor, now: datetime
+) -> None:
+    data = "Fakturanr;Navn;Beløb;Fakturadato;Forfaldsdato\n"
+    data += "F-1;Bo;100,00;01/10/2026;31/10/2026\n"
+    batch = checked(session, store, creditor, now, data)
+    summary = batches.summary_of(batch)
+    assert summary is not None
+    assert summary.counts == Counts(created=1, new_debtors=1)
+    assert summary.notices == (
+        Reason.of(
+            Code.DATES_READ_DAY_FIRST,
+            field=FieldName("issued_on"),
+            country=Country(creditor.country),
+        ),
+    )
+
+
 def test_the_summary_survives_json() -> None:
     summary = PlanSummary(
         counts=Counts(1, 2, 3, 4, 5, 6),
@@ -164,6 +182,13 @@ def test_the_summary_survives_json() -> None:
         planned_at=datetime(2026, 11, 16, 10, 30).astimezone(),
         references=("F-1",),
         result=Counts(created=1),
+        notices=(
+            Reason.of(
+                Code.DATES_READ_MONTH_FIRST,
+                field=FieldName("due_on"),
+                country=Country("US"),
+            ),
+        ),
     )
     assert PlanSummary.from_json(summary.to_json()) == summary
     assert summary.differs
