@@ -678,3 +678,17 @@ def test_open_invoices_left_out_of_a_later_file_are_listed_on_the_dry_run(
     assert "F-0" in page
     assert "F-2" in page
     assert len(accounts(session, portal.creditor)) == 3
+
+
+def test_the_check_says_when_slash_dates_were_read_day_first(portal: Portal) -> None:
+    data = (
+        "Fakturanr;Navn;Beløb;Forfaldsdato;Mobil\n"
+        "F-1;Anne Hansen;100,00;03/04/2026;+4520123456\n"
+        "F-2;Bo Jensen;200,00;05/06/2026;+4520123457\n"
+    ).encode()
+    number = batch_id(upload(portal.client, "slashes.csv", data))
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    notice = re.search(r'<p class="flash flash-info" role="status">([^<]+)</p>', page)
+    assert notice is not None
+    assert "day first (dd/mm/yyyy)" in notice.group(1)
+    assert counts(page).get("new accounts") == 2
