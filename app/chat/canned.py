@@ -24,6 +24,8 @@ from payments.overview import accounts_for, total_due
 
 PLACEHOLDERS = ("first_name", "balance", "link")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
+# A placeholder with the full stop after it: "{balance}." must not end "1.001,95 kr..".
+_FILLED = re.compile(r"\{([A-Za-z_]+)\}(\.?)")
 TITLE_LIMIT = 100
 
 
@@ -46,9 +48,10 @@ def fill(template: str, values: Mapping[str, str | None]) -> Filled:
         if not value:
             missing.append(match.group(1))
             return match.group(0)
-        return value
+        stop = match.group(2)
+        return value if value.endswith(".") else value + stop
 
-    return Filled(_PLACEHOLDER.sub(replace, template), tuple(dict.fromkeys(missing)))
+    return Filled(_FILLED.sub(replace, template), tuple(dict.fromkeys(missing)))
 
 
 def placeholders_left(text: str) -> list[str]:

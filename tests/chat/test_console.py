@@ -270,6 +270,9 @@ def test_canned_placeholders_fill_or_block(
     assert (
         filled.text == "Hej Mette, du skylder 1.200,00\xa0kr.: https://venlig.test/p/"
     )
+    # A sentence ending on an amount that ends in "kr." gets one full stop, not two.
+    ended = fill("Du skylder {balance}. Tak, {first_name}.", values)
+    assert ended.text == "Du skylder 1.200,00\xa0kr. Tak, Mette."
     no_link = fill("Se {link}", {**values, "link": None})
     assert no_link.missing == ("link",)
     conversation = _open(session, debtor, agent, now, adapters)
