@@ -137,9 +137,10 @@ def banking_day_on_or_after(day: date, country: str) -> date:
 
 
 def split_amounts(balance_minor: int, count: int) -> list[int]:
-    """Split exactly; the remainder goes on the first instalments so later ones are never larger."""
+    """Split exactly: equal instalments, the first carrying the rounding (less than one minor
+    unit per instalment), so a plan reads "441,39 kr. now, then 3 × 441,37 kr." and is so."""
     base, remainder = divmod(balance_minor, count)
-    return [base + 1] * remainder + [base] * (count - remainder)
+    return [base + remainder] + [base] * (count - 1)
 
 
 def _clamped_date(year: int, month: int, day: int) -> date:

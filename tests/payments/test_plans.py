@@ -115,8 +115,9 @@ def test_any_schedule_splits_the_balance_exactly_and_fairly(
     assert len(amounts) == count
     assert sum(amounts) == balance
     assert min(amounts) >= 1
-    assert max(amounts) - min(amounts) <= 1
-    assert amounts == sorted(amounts, reverse=True)
+    # All alike but the first, which carries the rounding: what the offer's words say.
+    assert set(amounts[1:]) <= {amounts[-1]}
+    assert 0 <= amounts[0] - amounts[-1] < count
 
 
 @settings(deadline=None)
@@ -157,16 +158,17 @@ def _days(start: date, stop: date) -> list[date]:
 # --- schedule: examples -------------------------------------------------------------------
 
 
-def test_remainder_goes_on_the_first_instalments() -> None:
+def test_the_first_instalment_carries_the_remainder() -> None:
     terms = make_terms()
     amounts = [
         i.amount_minor for i in schedule(10000, 3, MONTHLY, date(2026, 3, 2), terms)
     ]
     assert amounts == [3334, 3333, 3333]
+    # Not 2501, 2501, 2500, 2500: "25,02 now, then 3 × 25,00" must be what is charged.
     amounts = [
         i.amount_minor for i in schedule(10002, 4, MONTHLY, date(2026, 3, 2), terms)
     ]
-    assert amounts == [2501, 2501, 2500, 2500]
+    assert amounts == [2502, 2500, 2500, 2500]
 
 
 def test_monthly_from_the_31st_clamps_to_month_end_without_drifting() -> None:
