@@ -6,12 +6,14 @@ code without words here is shown as it is, so a new one is never hidden.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask
 from flask_babel import format_percent
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.chat.conversations import ChatLine
@@ -179,6 +181,98 @@ COMPLAINT_FILE_WORDS = {
     **SIGNAL_STATUS_LABELS,
 }
 
+DISPUTE_REASON_LABELS = {
+    "not_mine": _l("Not their debt"),
+    "already_paid": _l("Already paid"),
+    "wrong_amount": _l("Wrong amount"),
+    "quality": _l("Unhappy with goods or service"),
+    "other": _l("Other"),
+}
+HARDSHIP_REASON_LABELS = {
+    "job_loss": _l("Lost job or income"),
+    "illness": _l("Illness"),
+    "other": _l("Other"),
+}
+
+# What our own code writes as a signal's evidence (app/risk/requests.py, behaviour.py), as
+# its reader says it; anything else (a debtor's own words) is shown as it is.
+_EVIDENCE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (
+        re.compile(r"Dispute \((\w+)\)(?:: (.*))?", re.S),
+        lambda m: _with_words(
+            _("Dispute: %(reason)s", reason=worded(DISPUTE_REASON_LABELS, m[1])), m[2]
+        ),
+    ),
+    (
+        re.compile(r"Breathing space asked \((\w+)\)(?:: (.*))?", re.S),
+        lambda m: _with_words(
+            _(
+                "Asked for breathing space: %(reason)s",
+                reason=worded(HARDSHIP_REASON_LABELS, m[1]),
+            ),
+            m[2],
+        ),
+    ),
+    (
+        re.compile(
+            r"The person who opened the payment link said they are not the debtor"
+        ),
+        lambda _m: _(
+            "The person who opened the payment link said they are not the debtor"
+        ),
+    ),
+    (
+        re.compile(r"Replied STOP again after START: our texts may be unwelcome"),
+        lambda _m: _("Replied STOP again after START: our texts may be unwelcome"),
+    ),
+    (
+        re.compile(r"Three reminders in a row without a reply, a visit or a payment"),
+        lambda _m: _("Three reminders in a row without a reply, a visit or a payment"),
+    ),
+    (
+        re.compile(
+            r"A text was held back (\d+) times by quiet hours: check the debtor's time zone"
+        ),
+        lambda m: _(
+            "A text was held back %(count)s times by quiet hours: check the debtor's "
+            "time zone",
+            count=m[1],
+        ),
+    ),
+    (
+        re.compile(r"A text would have broken the frequency cap and was held back"),
+        lambda _m: _("A text would have broken the frequency cap and was held back"),
+    ),
+    (
+        re.compile(r"(\d+) instalments of the plan have failed: the plan may not fit"),
+        lambda m: _(
+            "%(count)s instalments of the plan have failed: the plan may not fit",
+            count=m[1],
+        ),
+    ),
+    (
+        re.compile(r"Card dispute opened: (.*)", re.S),
+        lambda m: _(
+            "The card payment is disputed with the bank: %(reason)s", reason=m[1]
+        ),
+    ),
+)
+
+
+def evidence_words(evidence: str) -> str:
+    """A signal's evidence in the reader's words when our own code wrote it."""
+    for pattern, say in _EVIDENCE:
+        found = pattern.fullmatch(evidence)
+        if found:
+            return say(found)
+    return evidence
+
+
+def _with_words(said: str, words: str | None) -> str:
+    """Our words, then the debtor's own as they wrote them."""
+    return f"{said} · «{words}»" if words else said
+
+
 FACT_NAMES = {
     "text": _l("Text"),
     "to": _l("To"),
@@ -239,9 +333,12 @@ def entry_facts(entry: FileEntry, time_zone: str) -> str:
 
 
 def entry_detail(entry: FileEntry) -> str:
-    """The entry's detail; a chat's system note is said in words instead of its raw record."""
+    """The entry's detail; a chat's system note is said in words instead of its raw record,
+    and a signal's evidence in the reader's words where our own code wrote it."""
     event = entry.fact("chat_event")
-    return "" if isinstance(event, ChatEvent) else entry.detail
+    if isinstance(event, ChatEvent):
+        return ""
+    return evidence_words(entry.detail) if entry.kind == "risk_signal" else entry.detail
 
 
 def _fact_value(name: str, value: FactValue, time_zone: str) -> str:
@@ -294,4 +391,5 @@ def register_codes(app: Flask) -> None:
         signal_source=_labelled(SIGNAL_SOURCE_LABELS),
         entry_facts=entry_facts,
         entry_detail=entry_detail,
+        evidence_words=evidence_words,
     )

@@ -24,6 +24,7 @@ from wtforms.validators import (
 
 from app.chat.canned import TITLE_LIMIT
 from app.chat.conversations import MAX_LENGTH
+from app.web.codes import DISPUTE_REASON_LABELS, HARDSHIP_REASON_LABELS
 
 OUTCOME_LABELS = {
     "resolved": _l("Resolved"),
@@ -32,18 +33,6 @@ OUTCOME_LABELS = {
     "dispute": _l("Dispute"),
     "callback": _l("Call back"),
     "no_answer": _l("No answer"),
-}
-DISPUTE_LABELS = {
-    "not_mine": _l("Not their debt"),
-    "already_paid": _l("Already paid"),
-    "wrong_amount": _l("Wrong amount"),
-    "quality": _l("Unhappy with goods or service"),
-    "other": _l("Other"),
-}
-HARDSHIP_LABELS = {
-    "job_loss": _l("Lost job or income"),
-    "illness": _l("Illness"),
-    "other": _l("Other"),
 }
 LANGUAGE_CHOICES = [
     SelectChoice("da", "Dansk"),
@@ -80,7 +69,7 @@ class PromiseForm(AccountForm):
 
 class DisputeForm(AccountForm):
     reason = SelectField(
-        _l("Reason"), choices=_choices(DISPUTE_LABELS), validate_choice=True
+        _l("Reason"), choices=_choices(DISPUTE_REASON_LABELS), validate_choice=True
     )
     details = TextAreaField(
         _l("Details (optional)"), validators=[Optional(), Length(max=MAX_LENGTH)]
@@ -89,7 +78,7 @@ class DisputeForm(AccountForm):
 
 class BreathingForm(FlaskForm):
     reason = SelectField(
-        _l("Reason"), choices=_choices(HARDSHIP_LABELS), validate_choice=True
+        _l("Reason"), choices=_choices(HARDSHIP_REASON_LABELS), validate_choice=True
     )
     details = TextAreaField(
         _l("Details (optional)"), validators=[Optional(), Length(max=MAX_LENGTH)]

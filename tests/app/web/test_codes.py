@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from app.models.enums import (
     ConversationStatus,
@@ -20,6 +21,13 @@ from app.models.enums import (
     SignalSource,
 )
 from app.risk.complaint_file import Amount, ChatEvent, Fact, FileEntry
+from app.risk.requests import (
+    DisputeReason,
+    HardshipReason,
+    ask_for_breathing_space,
+    open_dispute,
+    report_wrong_number,
+)
 from app.web.codes import (
     AUDIT_ACTION_LABELS,
     CONVERSATION_STATUS_LABELS,
@@ -35,10 +43,12 @@ from app.web.codes import (
     TEXT_LABELS,
     entry_detail,
     entry_facts,
+    evidence_words,
 )
 from app.web.i18n import INSTALMENT_LABELS
 from reminders import dispatch, planner, reconcile
 from reminders.policy import Reason
+from tests.factories import make_account, make_creditor, make_debtor
 
 SMS_TEMPLATES = Path(__file__).parents[3] / "templates" / "sms" / "en"
 AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -134,3 +144,26 @@ def test_a_chat_system_note_is_said_in_words_not_as_its_raw_record(app: Flask) -
         assert entry_detail(note) == ""
     assert note.detail == "resumed: {'reference': 'INV-9'}"
     assert set(FACT_NAMES) >= {"chat_event", "conversation"}
+
+
+def test_evidence_our_own_code_wrote_is_worded_and_a_debtors_words_kept(
+    app: Flask, session: Session, now: datetime
+) -> None:
+    debtor = make_debtor(session, make_creditor(session, now), now)
+    account = make_account(session, debtor, now)
+    written = [
+        open_dispute(
+            session, account, DisputeReason.NOT_MINE, "Den er ikke min", now=now
+        ).evidence,
+        ask_for_breathing_space(
+            session, debtor, HardshipReason.JOB_LOSS, "", days=30, now=now
+        ).evidence,
+        report_wrong_number(session, debtor, now=now).evidence,
+    ]
+    with app.test_request_context("/", headers={"Accept-Language": "da"}):
+        shown = [evidence_words(evidence) for evidence in written]
+        debtors_own = evidence_words("Jeg har betalt · «Jeg har betalt»")
+    assert shown[0] == "Indsigelse: Ikke skyldnerens gæld · «Den er ikke min»"
+    assert shown[1] == "Bad om pusterum: Mistet job eller indkomst"
+    assert "not the debtor" not in shown[2]
+    assert debtors_own == "Jeg har betalt · «Jeg har betalt»"
