@@ -1,6 +1,12 @@
 """Domain errors: raised by services and domain code, mapped to HTTP by app.web.errors."""
 
 
+def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "translate later")
+    """Mark a message for extraction; it is translated where a person reads it, while the
+    domain and the API keep it in English."""
+    return message
+
+
 class DomainError(Exception):
     """A use case could not be carried out; `code` is stable and machine-readable."""
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, ValidationFailed
+from app.errors import N_, Conflict, ValidationFailed
 from app.models import (
     Account,
     Creditor,
@@ -88,10 +88,10 @@ def propose_plan(
     :raises Conflict: the account already has a plan or cannot take one.
     """
     if _has_active_plan(session, account.id):
-        raise Conflict("This account already has a plan")
+        raise Conflict(N_("This account already has a plan"))
     offer = find_offer(plan_offers(session, account, today), frequency, count)
     if offer is None:
-        raise ValidationFailed("That plan is not available for this account")
+        raise ValidationFailed(N_("That plan is not available for this account"))
     _cancel_proposed_plans(session, account.id, now)
     plan = PaymentPlan(
         account_id=account.id,
@@ -141,12 +141,12 @@ def promise_to_pay(
     :raises Conflict: the account has a plan, is paid, or is otherwise not open.
     """
     if account.status not in ARRANGEABLE or _has_active_plan(session, account.id):
-        raise Conflict("A promise cannot be made on this account now")
+        raise Conflict(N_("A promise cannot be made on this account now"))
     if not today < on <= promise_limit(session, account, today):
-        raise ValidationFailed("Choose a date within the allowed period")
+        raise ValidationFailed(N_("Choose a date within the allowed period"))
     balance = balance_of(session, account.id)
     if balance <= 0:
-        raise Conflict("Nothing is owed on this account")
+        raise Conflict(N_("Nothing is owed on this account"))
     for earlier in session.scalars(
         select(PromiseToPay).where(
             PromiseToPay.account_id == account.id,

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.errors import ValidationFailed
+from app.errors import N_, ValidationFailed
 from app.models import (
     Account,
     CheckoutAttempt,
@@ -52,7 +52,7 @@ def pay_balance(
     """
     balance = balance_of(session, account.id)
     if balance <= 0:
-        raise ValidationFailed("Nothing is owed on this account")
+        raise ValidationFailed(N_("Nothing is owed on this account"))
     attempt = _attempt(account, CheckoutPurpose.PAY_BALANCE, balance, provider, now)
     return _open(session, gateway, attempt, account, target, mode=CheckoutMode.PAYMENT)
 
@@ -72,7 +72,7 @@ def pay_instalment(
     The card used is kept for the plan's later instalments.
     """
     if instalment.plan_id != plan.id or instalment.status not in _PAYABLE_INSTALMENT:
-        raise ValidationFailed("This instalment cannot be paid now")
+        raise ValidationFailed(N_("This instalment cannot be paid now"))
     account = _account(session, plan.account_id)
     purpose = (
         CheckoutPurpose.START_PLAN

@@ -21,7 +21,7 @@ from app.chat.conversations import (
     close_conversation,
 )
 from app.chat.notifier import ChatNotifier
-from app.errors import Conflict, NotFound
+from app.errors import N_, Conflict, NotFound
 from app.models import (
     Account,
     Conversation,
@@ -121,7 +121,7 @@ def _account_of(
 ) -> Account:
     account = session.get(Account, account_id)
     if account is None or account.debtor_id != conversation.debtor_id:
-        raise NotFound("No such account")
+        raise NotFound(N_("No such account"))
     return account
 
 
@@ -308,7 +308,7 @@ def pause_reminders(
     must_handle(session, conversation, staff.user)
     account = _account_of(session, conversation, account_id)
     if account.status not in _PAUSABLE or account.pause_reason == BREATHING_SPACE:
-        raise Conflict("Reminders cannot be paused on this account now")
+        raise Conflict(N_("Reminders cannot be paused on this account now"))
     until = now + timedelta(days=max(1, min(days, 90)))
     account.paused_until, account.pause_reason = until, AGENT_PAUSE
     account.updated_at = now
@@ -345,7 +345,7 @@ def resume_reminders(
     must_handle(session, conversation, staff.user)
     account = _account_of(session, conversation, account_id)
     if account.paused_until is None and account.pause_reason is None:
-        raise Conflict("Reminders are not paused on this account")
+        raise Conflict(N_("Reminders are not paused on this account"))
     account.paused_until, account.pause_reason = None, None
     account.updated_at = now
     _on_account(

@@ -23,7 +23,7 @@ from app.chat.conversations import (
     open_or_get,
 )
 from app.chat.notifier import ChatNotifier
-from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from app.errors import N_, Conflict, Forbidden, NotFound, ValidationFailed
 from app.models import (
     Account,
     ChatMessage,
@@ -145,7 +145,7 @@ def must_handle(
     :raises Forbidden: someone else handles it.
     """
     if conversation.status is ConversationStatus.CLOSED:
-        raise Conflict("This conversation is closed")
+        raise Conflict(N_("This conversation is closed"))
     if conversation.assigned_user_id == agent.id:
         return
     if (
@@ -211,10 +211,10 @@ def offer_plan(
     """
     must_handle(session, conversation, agent, overseer_may=False)
     if account.debtor_id != conversation.debtor_id:
-        raise NotFound("No such account")
+        raise NotFound(N_("No such account"))
     offer = find_offer(plan_offers(session, account, now.date()), frequency, count)
     if offer is None:
-        raise ValidationFailed("That plan is not on offer for this account")
+        raise ValidationFailed(N_("That plan is not on offer for this account"))
     payload = {
         "account_id": account.id,
         "reference": account.external_reference,

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.chat.conversations import clean_text
-from app.errors import NotFound, ValidationFailed
+from app.errors import N_, NotFound, ValidationFailed
 from app.models import CannedResponse, Debtor, User
 from app.models.enums import Language
 from app.services.formatting import format_money
@@ -117,7 +117,7 @@ def get_response(session: Session, response_id: int) -> CannedResponse:
     """:raises NotFound: no such response."""
     response = session.get(CannedResponse, response_id)
     if response is None:
-        raise NotFound("No such canned response")
+        raise NotFound(N_("No such canned response"))
     return response
 
 
@@ -139,7 +139,7 @@ def save_response(
     """
     title = " ".join(title.split())
     if not title or len(title) > TITLE_LIMIT:
-        raise ValidationFailed("Give it a short title", {"title": ["length"]})
+        raise ValidationFailed(N_("Give it a short title"), {"title": ["length"]})
     body = clean_text(body)
     unknown = sorted({n for n in _PLACEHOLDER.findall(body) if n not in PLACEHOLDERS})
     if unknown:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.chat.hours import OpeningHours, hours_for
 from app.chat.notifier import ChatNotifier
-from app.errors import Conflict, ValidationFailed
+from app.errors import N_, Conflict, ValidationFailed
 from app.models import (
     ChatMessage,
     Conversation,
@@ -72,7 +72,7 @@ def clean_text(text: str, *, limit: int = MAX_LENGTH) -> str:
         if ch in _KEPT_CONTROLS or not unicodedata.category(ch).startswith("C")
     ).strip()
     if not text:
-        raise ValidationFailed("Write a message first", {"body": ["empty"]})
+        raise ValidationFailed(N_("Write a message first"), {"body": ["empty"]})
     if len(text) > limit:
         raise ValidationFailed(
             f"Please keep it under {limit} characters", {"body": ["too_long"]}
@@ -162,7 +162,7 @@ def append(
     """
     locked = lock_conversation(session, conversation)
     if locked.status is ConversationStatus.CLOSED:
-        raise Conflict("This conversation is closed")
+        raise Conflict(N_("This conversation is closed"))
     locked.last_seq += 1
     message = ChatMessage(
         conversation_id=locked.id,
@@ -273,11 +273,11 @@ def record_csat(
     :raises ValidationFailed: the score is not 1-5, or the comment is too long.
     """
     if conversation.status is not ConversationStatus.CLOSED:
-        raise Conflict("The conversation is still open")
+        raise Conflict(N_("The conversation is still open"))
     if conversation.csat_score is not None:
-        raise Conflict("Thank you, we already have your answer")
+        raise Conflict(N_("Thank you, we already have your answer"))
     if not 1 <= score <= 5:
-        raise ValidationFailed("Choose from 1 to 5", {"score": ["range"]})
+        raise ValidationFailed(N_("Choose from 1 to 5"), {"score": ["range"]})
     conversation.csat_score = score
     conversation.csat_comment = clean_text(comment) if comment.strip() else None
     conversation.csat_at = now

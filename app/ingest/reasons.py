@@ -21,12 +21,8 @@ from typing import Any
 
 from babel import Locale
 
+from app.errors import N_
 from app.services.formatting import format_minor
-
-
-def N_(message: str) -> str:  # noqa: N802 (the gettext convention for "translate later")
-    """Mark a message for extraction; it is translated where it is shown."""
-    return message
 
 
 @dataclass(frozen=True)

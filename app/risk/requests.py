@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, ValidationFailed
+from app.errors import N_, Conflict, ValidationFailed
 from app.models import Account, Debtor, RiskSignal
 from app.models.enums import AccountStatus, RiskAction, Severity, SignalSource
 from app.risk.actions import record_risk
@@ -66,7 +66,7 @@ def open_dispute(
     :raises ValidationFailed: the explanation is too long.
     """
     if account.status not in _OPEN_FOR_REQUESTS:
-        raise Conflict("This account cannot be disputed now")
+        raise Conflict(N_("This account cannot be disputed now"))
     text = _clean(text)
     debtor = _debtor(session, account)
     category, severity = _DISPUTE_SIGNALS[reason]

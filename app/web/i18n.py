@@ -15,6 +15,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from app.errors import DomainError
 from app.services.formatting import format_money
 
 LANGUAGE_NAMES = {"en": "English", "da": "Dansk", "nb": "Norsk bokmål"}
@@ -105,6 +106,11 @@ def select_locale() -> str:
     if current_user.is_authenticated and current_user.user.language in offered:
         return str(current_user.user.language)
     return request.accept_languages.best_match(offered) or offered[0]
+
+
+def error_text(error: DomainError) -> str:
+    """Why a use case was refused, in the reader's language when the domain marked it so."""
+    return str(get_translations().ugettext(error.message))
 
 
 def money(amount_minor: int, currency: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
@@ -24,6 +25,7 @@ from app.web.agent import forms
 from app.web.agent.views import bp
 from app.web.auth.login import current_staff, roles_required
 from app.web.db import get_session
+from app.web.i18n import error_text
 
 OVERSEERS = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -37,7 +39,13 @@ def desk() -> ResponseReturnValue:
         stats=desk_stats(db, user, now=now),
         rows=queue_for(db, user, now=now),
         me=user,
+        one_decimal=_one_decimal,
     )
+
+
+def _one_decimal(value: float) -> str:
+    """0.5 as the page's locale writes it: 0,5 in Danish and Norwegian."""
+    return format_decimal(value, format="#,##0.0")
 
 
 @bp.get("/canned")
@@ -116,7 +124,7 @@ def _canned_save(response: CannedResponse | None) -> ResponseReturnValue:
         )
     except DomainError as error:
         db.rollback()
-        form.body.errors = [*form.body.errors, error.message]
+        form.body.errors = [*form.body.errors, error_text(error)]
         return _canned_form(form, response), 400
     record_audit(
         db,

@@ -43,7 +43,7 @@ from app.risk.requests import DisputeReason, HardshipReason
 from app.web.agent import forms
 from app.web.auth.login import current_staff, roles_required
 from app.web.db import get_session, get_sessionmaker, writes_on_read
-from app.web.i18n import local_date
+from app.web.i18n import error_text, local_date
 from app.web.live.lines import offer_terms, stream_payload, template_helpers
 from app.web.live.stream import event_stream, resume_after
 from app.web.live.wiring import chat_adapters, chat_notifier
@@ -301,7 +301,7 @@ def _refused(chat: Conversation, message: str) -> ResponseReturnValue:
 
 
 def _failed(error: DomainError) -> str:
-    return _("That did not work: %(reason)s", reason=error.message)
+    return _("That did not work: %(reason)s", reason=error_text(error))
 
 
 # --- actions ---------------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from app.services.portal_links import (
 from app.web.codes import FREQUENCY_LABELS
 from app.web.db import get_session, writes_on_read
 from app.web.extensions import limiter
+from app.web.i18n import error_text
 from app.web.portal import session as portal
 from app.web.portal.forms import (
     BreathingSpaceForm,
@@ -386,7 +387,7 @@ def _to_checkout(
         url = start(db, target)
     except DomainError as error:
         db.rollback()
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("portal.overview"), 303)
     db.commit()
     return redirect(url, 303)
@@ -485,7 +486,7 @@ def dispute_submit(debtor: Debtor, account_id: int) -> ResponseReturnValue:
         )
     except DomainError as error:
         db.rollback()
-        flash(str(error), "error")
+        flash(error_text(error), "error")
         return redirect(url_for("portal.overview"), 303)
     db.commit()
     return render_template(

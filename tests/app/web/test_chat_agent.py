@@ -378,7 +378,9 @@ def test_a_failed_action_says_why_and_changes_nothing(
     )
     assert response.status_code == 303
     page = client.get(f"/agent/c/{conversation.id}").get_data(as_text=True)
-    assert "not paused" in page
+    # The domain's reason, in the agent's language (Danish here), not in English.
+    assert "Påmindelserne er ikke sat på pause på denne sag" in page
+    assert "not paused" not in page
 
 
 def test_the_supervisor_sees_the_desk_and_reassigns(
@@ -403,6 +405,23 @@ def test_the_supervisor_sees_the_desk_and_reassigns(
     assert response.status_code == 303
     session.expire_all()
     assert session.get(Conversation, conversation.id).assigned_user_id == colleague.id
+
+
+def test_the_desks_figures_are_written_the_way_the_pages_language_writes_numbers(
+    app: Flask, session: Session, conversation: Conversation, wall_now: datetime
+) -> None:
+    conversation.first_response_at = wall_now
+    conversation.first_response_seconds = 90
+    conversation.csat_score, conversation.csat_at = 4, wall_now
+    supervisor = make_user(session, wall_now, Role.SUPERVISOR)
+    client = signed_in(app, session, supervisor)
+    client.get("/lang/da")
+    desk = client.get("/agent/desk").get_data(as_text=True)
+    assert "<strong>1,5 min.</strong>" in desk
+    assert "<strong>4,0</strong>" in desk
+    client.get("/lang/en")
+    desk = client.get("/agent/desk").get_data(as_text=True)
+    assert "<strong>1.5 min</strong>" in desk
 
 
 def test_a_supervisor_edits_canned_responses_and_unknown_placeholders_are_refused(

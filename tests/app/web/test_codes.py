@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from app.errors import Conflict, ValidationFailed
 from app.models.enums import (
     ConversationStatus,
     DecisionOutcome,
@@ -45,7 +46,7 @@ from app.web.codes import (
     entry_facts,
     evidence_words,
 )
-from app.web.i18n import INSTALMENT_LABELS
+from app.web.i18n import INSTALMENT_LABELS, error_text
 from reminders import dispatch, planner, reconcile
 from reminders.policy import Reason
 from tests.factories import make_account, make_creditor, make_debtor
@@ -167,3 +168,13 @@ def test_evidence_our_own_code_wrote_is_worded_and_a_debtors_words_kept(
     assert shown[1] == "Bad om pusterum: Mistet job eller indkomst"
     assert "not the debtor" not in shown[2]
     assert debtors_own == "Jeg har betalt · «Jeg har betalt»"
+
+
+def test_a_refusal_the_domain_marked_is_said_in_the_readers_language(
+    app: Flask,
+) -> None:
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        marked = error_text(ValidationFailed("Choose a date within the allowed period"))
+        unmarked = error_text(Conflict("Something nobody marked"))
+    assert marked == "Velg en dato innenfor den tillatte perioden"
+    assert unmarked == "Something nobody marked"
