@@ -741,7 +741,7 @@ def test_every_portal_page_in_each_language(
     shot("portal-breathing-space-done")
     back_to_case()
 
-    phone.get_by_role("button", name=t("Leave")).click()
+    phone.get_by_role("button", name=t("Sign out")).click()
     expect(
         phone.get_by_role("heading", name=t("You have left your case"))
     ).to_be_visible()

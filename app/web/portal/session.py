@@ -21,6 +21,7 @@ LINK = "portal_link"
 VERIFIED = "portal_verified"
 SEEN = "portal_seen"
 TARGET = "portal_target"
+SIGNED_OUT = "portal_signed_out"
 # How often a verified request renews the idle clock. Renewing re-signs and re-sends the
 # cookie, so it is not worth doing on every request for a limit counted in minutes.
 SEEN_RENEWAL_SECONDS = 30
@@ -85,11 +86,19 @@ def mark_verified(link: PortalLink) -> None:
     session[SEEN] = int(time.time())
 
 
-def end() -> None:
+def end(*, signed_out: bool = False) -> None:
+    """Forget the link and the verification; `signed_out`: the debtor chose to leave, and
+    the pages say so until a link is opened again (not that a link expired)."""
     language = session.get("lang")
     session.clear()
     if language:
         session["lang"] = language
+    if signed_out:
+        session[SIGNED_OUT] = True
+
+
+def has_signed_out() -> bool:
+    return bool(session.get(SIGNED_OUT))
 
 
 def verified_debtor() -> Debtor | None:

@@ -128,6 +128,8 @@ def verified(
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         debtor = portal.verified_debtor()
         if debtor is None:
+            if portal.has_signed_out():
+                return redirect(url_for("portal.signed_out"))
             if portal.opened_link() is None:
                 return render_template("portal/expired.html"), 401
             return redirect(url_for("portal.verify_page"))
@@ -227,7 +229,13 @@ def not_me() -> ResponseReturnValue:
 
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
-    portal.end()
+    portal.end(signed_out=True)
+    # Redirected, so Back never posts the sign-out (and its spent form token) again.
+    return redirect(url_for("portal.signed_out"), 303)
+
+
+@bp.get("/signed-out")
+def signed_out() -> ResponseReturnValue:
     return render_template("portal/signed_out.html")
 
 

@@ -15,7 +15,7 @@ from app.models.enums import LedgerKind
 from app.services.ledger import post_entry
 from app.services.portal_links import issue_link
 from app.web.portal import session as portal_session
-from tests.app.web.test_portal import BIRTH, open_and_verify
+from tests.app.web.test_portal import BIRTH, csrf, open_and_verify
 from tests.factories import make_account, make_creditor, make_debtor
 
 
@@ -113,3 +113,21 @@ def test_a_page_within_the_renewal_interval_sets_no_cookie(
     assert response.status_code == 200
     # Neither a re-signed session nor the staff sign-in's remember cookie being cleared.
     assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_signing_out_lands_on_a_page_that_back_and_reload_keep(
+    client: FlaskClient, token: str
+) -> None:
+    open_and_verify(client, token)
+    page = client.get("/p/")
+    response = client.post("/p/sign-out", data={"csrf_token": csrf(page)})
+    assert response.status_code == 303
+    assert response.location.endswith("/p/signed-out")
+    assert client.get("/p/signed-out").status_code == 200
+    # The case page now says they left, not that a link expired.
+    again = client.get("/p/")
+    assert again.status_code == 302
+    assert again.location.endswith("/p/signed-out")
+    # Opening the link again starts afresh.
+    open_and_verify(client, token)
+    assert client.get("/p/").status_code == 200
