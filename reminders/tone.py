@@ -26,6 +26,10 @@ MESSAGES: Mapping[str, str] = {
     "the options instead.",
     "shaming": "Judging the reader makes people stop engaging; describe the debt, "
     "not the person.",
+    "exposure": "Mentioning visits or the reader's home, work, family or neighbours "
+    "reads as a threat to expose them; keep to the debt and the options.",
+    "register": "Naming bad-debtor registers or harm to a credit rating reads as a "
+    "threat; say neutrally what may happen and by when.",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
@@ -41,6 +45,12 @@ _LIST_KEYS = (
     "threat",
     "shaming",
     "pressure",
+    "exposure",
+    "register",
+    "contact",
+    "contacted",
+    "third_party",
+    "contact_cancels",
     "urgency",
     "payment",
     "we_will",
@@ -79,14 +89,21 @@ class _Rules:
     threat: tuple[_Phrase, ...]
     shaming: tuple[_Phrase, ...]
     pressure: tuple[_Phrase, ...]
+    exposure: tuple[_Phrase, ...]
+    register: tuple[_Phrase, ...]
+    contact: tuple[_Phrase, ...]
+    contacted: tuple[_Phrase, ...]
+    third_party: tuple[_Phrase, ...]
     urgency: tuple[_Phrase, ...]
     payment: tuple[_Phrase, ...]
     we_will: tuple[_Phrase, ...]
     consequence: tuple[_Phrase, ...]
     cancels: frozenset[str]
+    contact_cancels: frozenset[str]
     caps_allowlist: frozenset[str]  # folded
     consequence_window: int
     urgency_window: int
+    contact_window: int
 
 
 @dataclass(frozen=True)
@@ -110,8 +127,11 @@ def check_tone(text: str, language: str) -> list[ToneFinding]:
         *_phrase_hits("threat", tokens, rules.threat),
         *_phrase_hits("shaming", tokens, rules.shaming),
         *_phrase_hits("pressure", tokens, rules.pressure),
+        *_phrase_hits("exposure", tokens, rules.exposure),
+        *_phrase_hits("register", tokens, rules.register),
         *_urgency_hits(tokens, rules),
         *_consequence_hits(tokens, rules),
+        *_contact_hits(tokens, rules),
     ]
     return [
         ToneFinding(hit.rule, text[hit.start : hit.end], MESSAGES[hit.rule])
@@ -256,17 +276,54 @@ def _urgency_hits(tokens: Sequence[_Token], rules: _Rules) -> Iterator[_Hit]:
 
 
 def _consequence_hits(tokens: Sequence[_Token], rules: _Rules) -> Iterator[_Hit]:
-    consequences = _phrase_spans(tokens, rules.consequence)
-    for opener in _phrase_spans(tokens, rules.we_will):
+    yield from _followed_hits(
+        "consequence",
+        tokens,
+        _phrase_spans(tokens, rules.we_will),
+        _phrase_spans(tokens, rules.consequence),
+        rules.consequence_window,
+        rules.cancels,
+    )
+
+
+def _contact_hits(tokens: Sequence[_Token], rules: _Rules) -> Iterator[_Hit]:
+    # Contacting someone is a threat only when it is someone else: "vi kontakter din
+    # arbejdsgiver", not "kontakt os, hvis din familie kan hjælpe". The third party
+    # comes first only before a participle: "din arbejdsgiver vil blive kontaktet".
+    parties = _phrase_spans(tokens, rules.third_party)
+    for openers, results in (
+        (_phrase_spans(tokens, rules.contact), parties),
+        (parties, _phrase_spans(tokens, rules.contacted)),
+    ):
+        yield from _followed_hits(
+            "exposure",
+            tokens,
+            openers,
+            results,
+            rules.contact_window,
+            rules.contact_cancels,
+        )
+
+
+def _followed_hits(
+    rule: str,
+    tokens: Sequence[_Token],
+    openers: Sequence[tuple[int, int]],
+    results: Sequence[tuple[int, int]],
+    window: int,
+    cancels: frozenset[str],
+) -> Iterator[_Hit]:
+    """An opener followed, within `window` words and no cancelling word, by a result."""
+    for opener in openers:
         following = [
             result
-            for result in consequences
+            for result in results
             if result[0] >= opener[1]
-            and _within(tokens, opener, result, rules.consequence_window)
-            and not _cancelled(tokens[opener[1] : result[0]], rules.cancels)
+            and _within(tokens, opener, result, window)
+            and not _cancelled(tokens[opener[1] : result[0]], cancels)
         ]
         if following:
-            yield _span_hit("consequence", tokens, opener, following[0])
+            yield _span_hit(rule, tokens, opener, following[0])
 
 
 def _within(
@@ -328,14 +385,21 @@ def _language_rules(shared: Mapping[str, Any], section: Mapping[str, Any]) -> _R
         threat=phrases("threat"),
         shaming=phrases("shaming"),
         pressure=phrases("pressure"),
+        exposure=phrases("exposure"),
+        register=phrases("register"),
+        contact=phrases("contact"),
+        contacted=phrases("contacted"),
+        third_party=phrases("third_party"),
         urgency=phrases("urgency"),
         payment=phrases("payment"),
         we_will=phrases("we_will"),
         consequence=phrases("consequence"),
         cancels=frozenset(fold(word) for word in lists["cancels"]),
+        contact_cancels=frozenset(fold(word) for word in lists["contact_cancels"]),
         caps_allowlist=frozenset(fold(word) for word in lists["caps_allowlist"]),
         consequence_window=_integer(shared, "consequence_window"),
         urgency_window=_integer(shared, "urgency_window"),
+        contact_window=_integer(shared, "contact_window"),
     )
 
 

@@ -95,6 +95,15 @@ FLAGGED = [
         "Vi vil nu desværre være nødt til at sende sagen til inkasso",
     ),
     ("da", "Betal nu!!", "exclamation", "!!"),
+    ("da", "Vi ved, hvor du bor.", "exposure", "ved, hvor du bor"),
+    (
+        "da",
+        "Ellers kontakter vi din arbejdsgiver.",
+        "exposure",
+        "kontakter vi din arbejdsgiver",
+    ),
+    ("da", "Betaler du ikke, registrerer vi dig i RKI.", "register", "RKI"),
+    ("da", "Betaler du ikke, tager vi din bil.", "consequence", "tager vi din bil"),
     ("nb", "SISTE VARSEL før inkasso.", "threat", "SISTE VARSEL"),
     ("nb", "Dette er siste advarsel.", "threat", "siste advarsel"),
     ("nb", "Vi tar rettslige skritt.", "threat", "rettslige skritt"),
@@ -124,6 +133,8 @@ FLAGGED = [
         "må vi kontakte namsmannen",
     ),
     ("nb", "Hva venter du på?!", "exclamation", "?!"),
+    ("nb", "Alle får vite om gjelden.", "exposure", "Alle får vite"),
+    ("nb", "Du får en betalingsanmerkning.", "register", "betalingsanmerkning"),
     ("en", "FINAL WARNING: pay today.", "threat", "FINAL WARNING"),
     ("en", "This is your final warning.", "threat", "final warning"),
     ("en", "We may take legal action.", "threat", "legal action"),
@@ -155,6 +166,9 @@ FLAGGED = [
     ("en", "Why haven't you paid?!", "exclamation", "?!"),
     ("en", "Pay now!?", "exclamation", "!?"),
     ("en", "Pay now‼", "exclamation", "‼"),
+    ("en", "We will contact your employer.", "exposure", "contact your employer"),
+    ("en", "We know where you live.", "exposure", "know where you live"),
+    ("en", "You will be blacklisted.", "register", "blacklisted"),
 ]
 
 NOT_FLAGGED = [
@@ -188,6 +202,11 @@ NOT_FLAGGED = [
     ("en", "I think you can pay here.", "all-caps"),
     ("en", "Questions? Reply here.", "exclamation"),
     ("en", "What??", "exclamation"),
+    ("da", "Vi kontakter ikke din arbejdsgiver.", "exposure"),
+    ("da", "Ring til os, hvis din familie vil hjælpe.", "exposure"),
+    ("nb", "Vi tar ikke bilen din.", "consequence"),
+    ("en", "Call us if your employer pays you late.", "exposure"),
+    ("en", "Your family may help. Contact us.", "exposure"),
 ]
 
 
@@ -280,7 +299,9 @@ def listed(language: str, key: str) -> list[str]:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("key", ["threat", "shaming", "pressure"])
+@pytest.mark.parametrize(
+    "key", ["threat", "shaming", "pressure", "exposure", "register"]
+)
 def test_every_listed_phrase_is_found(language: str, key: str) -> None:
     for phrase in listed(language, key):
         findings = check_tone(f"Hej. {phrase}.", language)
@@ -298,6 +319,17 @@ def test_every_we_will_opener_and_consequence_is_found(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+def test_every_contacting_verb_and_third_party_is_found(language: str) -> None:
+    verbs, parties = listed(language, "contact"), listed(language, "third_party")
+    sentences = [f"{verb} {parties[0]}." for verb in verbs]
+    sentences += [f"{verbs[0]} {party}." for party in parties]
+    sentences += [f"{parties[0]} {done}." for done in listed(language, "contacted")]
+    for sentence in sentences:
+        rules = {finding.rule for finding in check_tone(sentence, language)}
+        assert "exposure" in rules, sentence
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
 def test_every_urgency_and_payment_word_is_found(language: str) -> None:
     urgent, payment = listed(language, "urgency"), listed(language, "payment")
     sentences = [f"{payment[0]} {word}." for word in urgent]
@@ -310,4 +342,98 @@ def test_every_urgency_and_payment_word_is_found(language: str) -> None:
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_allowlisted_word_may_be_capitalised(language: str) -> None:
     for word in listed(language, "caps_allowlist"):
-        assert check_tone(f"Svar {word} her", language) == [], word
+        # Capitals only: a register such as RKI is still named as one.
+        findings = check_tone(f"Svar {word} her", language)
+        assert [f for f in findings if f.rule != "register"] == [], word
+
+
+# Wordings a regulator would object to (inkassobekendtgørelsen and god inkassoskik,
+# inkassoloven and god inkassoskikk, FCA CONC 7): where the reader lives or works,
+# visits, telling their family, employer or neighbours, bad-debtor registers, police
+# and prison, taking their car, home or wages, and everyone getting to know.
+REGULATED = [
+    # (language, text, rule)
+    (
+        "da",
+        "Hej {{ first_name }}. Vi ved hvor du bor. Betal her: {{ link }}",
+        "exposure",
+    ),
+    ("da", "Betaler du ikke, registrerer vi dig i RKI. {{ link }}", "register"),
+    ("da", "Betaler du ikke, melder vi dig til Debitor Registret.", "register"),
+    ("da", "Du kan få en betalingsanmærkning.", "register"),
+    ("da", "Vi ved, hvor du arbejder.", "exposure"),
+    ("da", "Ellers kontakter vi din arbejdsgiver.", "exposure"),
+    ("da", "Vi taler med dine naboer.", "exposure"),
+    ("da", "Vi ringer til din familie.", "exposure"),
+    ("da", "Ellers besøger vi dig derhjemme.", "exposure"),
+    ("da", "Alle vil vide, at du ikke betaler.", "exposure"),
+    ("da", "Du kan komme i fængsel.", "threat"),
+    ("da", "Du kan blive anholdt.", "threat"),
+    ("da", "Betaler du ikke, tager vi din bil.", "consequence"),
+    ("da", "Vi vil tage dit hus.", "consequence"),
+    ("da", "Ellers trækker vi beløbet fra din løn.", "threat"),
+    ("nb", "Hei {{ first_name }}. Vi vet hvor du bor.", "exposure"),
+    ("nb", "Betaler du ikke, registrerer vi en betalingsanmerkning.", "register"),
+    ("nb", "Dette vises ved en kredittsjekk.", "register"),
+    ("nb", "Ellers kontakter vi arbeidsgiveren din.", "exposure"),
+    ("nb", "Vi sier det til naboene dine.", "exposure"),
+    ("nb", "Vi kommer hjem til deg.", "exposure"),
+    ("nb", "Alle vil få vite at du ikke betaler.", "exposure"),
+    ("nb", "Du kan havne i fengsel.", "threat"),
+    ("nb", "Du kan bli pågrepet.", "threat"),
+    ("nb", "Betaler du ikke, tar vi bilen din.", "consequence"),
+    ("nb", "Vi begjærer trekk i lønn.", "threat"),
+    ("en", "Hi {{ first_name }}. We know where you live.", "exposure"),
+    ("en", "If you don't pay, we report you to Experian.", "register"),
+    ("en", "This will damage your credit rating.", "register"),
+    ("en", "We will mark your credit file.", "consequence"),
+    ("en", "You will be blacklisted.", "register"),
+    ("en", "We will contact your employer.", "exposure"),
+    ("en", "We will tell your neighbours.", "exposure"),
+    ("en", "Our agent will visit your home.", "exposure"),
+    ("en", "Everyone will know you owe money.", "exposure"),
+    ("en", "You could be imprisoned.", "threat"),
+    ("en", "We will take your car.", "consequence"),
+    ("en", "We'll take it from your wages.", "consequence"),
+    ("en", "Your employer will be contacted.", "exposure"),
+    ("nb", "Arbeidsgiveren din blir kontaktet.", "exposure"),
+    ("da", "Vi kommer forbi i morgen.", "exposure"),
+]
+
+# Look-alikes of the wordings above that are fine.
+REGULATED_LOOKALIKES = [
+    ("da", "Vi har registreret din betaling. Tak for den."),
+    ("da", "Vi har din adresse i vores system. Er den forkert, så skriv til os."),
+    ("da", "Besøg {{ link }} og se dine muligheder."),
+    ("da", "Har du mistet dit arbejde? Kontakt os, så finder vi en løsning."),
+    ("da", "Hvis din familie kan hjælpe, så skriv til os."),
+    ("da", "Giv os besked, hvis din familie hjælper dig."),
+    ("da", "Du er velkommen til at komme forbi i butikken."),
+    ("da", "Når du har fået din løn, kan du betale her: {{ link }}"),
+    ("nb", "Vi har registrert betalingen din. Takk."),
+    ("nb", "Besøk {{ link }} for å se valgene dine."),
+    ("nb", "Har du fått ny adresse? Gi oss beskjed."),
+    ("nb", "Har du mistet jobben din? Ta kontakt, så finner vi en løsning."),
+    ("en", "We registered your payment. Thank you."),
+    ("en", "We have your address on file. Reply if it has changed: {{ link }}"),
+    ("en", "Visit {{ link }} to see your options."),
+    ("en", "If your family situation has changed, tell us."),
+    ("en", "Contact us if your employer pays you late."),
+    ("en", "Let us know if your family can help."),
+    (
+        "en",
+        "Missed payments may affect your credit rating. See your options: {{ link }}",
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "rule"), REGULATED)
+def test_wordings_a_regulator_would_object_to_are_flagged(
+    language: str, text: str, rule: str
+) -> None:
+    assert rule in {finding.rule for finding in check_tone(text, language)}
+
+
+@pytest.mark.parametrize(("language", "text"), REGULATED_LOOKALIKES)
+def test_their_look_alikes_are_fine(language: str, text: str) -> None:
+    assert check_tone(text, language) == []

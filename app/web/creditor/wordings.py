@@ -47,6 +47,14 @@ TONE_LABELS = {
         "Judging the reader makes people stop engaging; describe the debt, not the "
         "person."
     ),
+    "exposure": _l(
+        "Mentioning visits or the reader's home, work, family or neighbours reads as "
+        "a threat to expose them; keep to the debt and the options."
+    ),
+    "register": _l(
+        "Naming bad-debtor registers or harm to a credit rating reads as a threat; "
+        "say neutrally what may happen and by when."
+    ),
 }
 
 
