@@ -145,6 +145,11 @@ def local_datetime(value: datetime | None, tz_name: str | None = None) -> str:
     return format_datetime(value, "medium")
 
 
+def local_day(value: datetime | None, tz_name: str) -> str:
+    """The day `value` falls on in the time zone, as a date: for debtors, who need no seconds."""
+    return local_date(value.astimezone(ZoneInfo(tz_name)).date()) if value else ""
+
+
 def local_date(value: date | None) -> str:
     return format_date(value, "medium") if value else ""
 
@@ -159,6 +164,7 @@ def register_i18n(app: Flask) -> None:
         money=money,
         local_datetime=local_datetime,
         local_date=local_date,
+        local_day=local_day,
         short_date=short_date,
         phone_link=phone_link,
     )

@@ -246,6 +246,16 @@ def signed_out() -> ResponseReturnValue:
 @verified
 def overview(debtor: Debtor) -> ResponseReturnValue:
     views = accounts_for(get_session(), debtor)
+    now = utcnow()
+    # What is paused (breathing space, an agent) is said, and not offered again.
+    paused = {
+        v.account.id: v.account.paused_until
+        for v in views
+        if v.account.paused_until and v.account.paused_until > now
+    }
+    payable = [
+        v for v in views if v.balance_minor > 0 and v.account.status.value != "disputed"
+    ]
     return render_template(
         "portal/overview.html",
         debtor=debtor,
@@ -254,6 +264,9 @@ def overview(debtor: Debtor) -> ResponseReturnValue:
         total_minor=total_due(views),
         today=_today(debtor),
         frequency_labels=FREQUENCY_LABELS,
+        paused=paused,
+        can_act=bool(payable),
+        all_paused=bool(payable) and all(v.account.id in paused for v in payable),
     )
 
 
