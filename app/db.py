@@ -72,6 +72,10 @@ class Base(DeclarativeBase):
     }
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, and transactions begun by SQLAlchemy so SAVEPOINTs work (pysqlite)."""
 
@@ -84,6 +88,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # WAL lets the web process read while the worker writes (no-op for :memory:).
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        # SQLite's own lower() folds ASCII only, so "Østergaard" never matched "øster";
+        # Python's folds every letter, as PostgreSQL's lower() does.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

@@ -5,13 +5,19 @@ Objects of another creditor raise NotFound, never Forbidden, so their existence 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from app.errors import NotFound
+from app.errors import NotFound, ValidationFailed
 from app.models import Account, Creditor, Debtor, User
+from app.services.phones import parse_phone
+
+# A search typed as a phone number: digits, perhaps spaced or dashed, perhaps a leading +.
+_PHONE_TYPED = re.compile(r"\+?[\d ().-]*\d[\d ().-]*")
+_NOT_DIGIT = re.compile(r"\D")
 
 
 def _visible_to(user: User) -> ColumnElement[bool]:
@@ -62,7 +68,10 @@ class DebtorPage:
 def search_debtors_for_user(
     session: Session, user: User, *, query: str = "", page: int = 1, per_page: int = 25
 ) -> DebtorPage:
-    """Debtors this user may see, filtered by name, phone, customer number or invoice."""
+    """Debtors this user may see, filtered by name, phone, customer number or invoice.
+
+    Letters match in any case (Æ, Ø and Å too: see app.db on SQLite).
+    """
     statement = select(Debtor).where(_visible_to(user))
     term = query.strip()
     if term:
@@ -73,9 +82,9 @@ def search_debtors_for_user(
         statement = statement.where(
             or_(
                 func.lower(Debtor.name).like(like),
-                Debtor.phone_e164.like(f"%{term}%"),
                 func.lower(Debtor.customer_number).like(like),
                 Debtor.id.in_(invoice_match),
+                *_phone_matches(session, user, term),
             )
         )
     total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
@@ -86,6 +95,43 @@ def search_debtors_for_user(
         .limit(per_page)
     )
     return DebtorPage(list(debtors), total, page, per_page)
+
+
+def _phone_matches(
+    session: Session, user: User, term: str
+) -> list[ColumnElement[bool]]:
+    """Debtors whose number `term` is, or is part of, however it is spaced; a number typed
+    without + is read in each creditor's own country, as the import reads it."""
+    if not _PHONE_TYPED.fullmatch(term):
+        return []
+    matches: list[ColumnElement[bool]] = [
+        Debtor.phone_e164.like(f"%{_NOT_DIGIT.sub('', term)}%")
+    ]
+    if term.startswith("+"):
+        e164 = _e164(term, "ZZ")  # its country code says the country
+        return [*matches, Debtor.phone_e164 == e164] if e164 else matches
+    for country in _countries_of(session, user):
+        e164 = _e164(term, country)
+        if e164 is not None:
+            in_country = select(Creditor.id).where(Creditor.country == country)
+            matches.append(
+                and_(Debtor.phone_e164 == e164, Debtor.creditor_id.in_(in_country))
+            )
+    return matches
+
+
+def _e164(term: str, country: str) -> str | None:
+    try:
+        return parse_phone(term, country).e164
+    except ValidationFailed:
+        return None
+
+
+def _countries_of(session: Session, user: User) -> list[str]:
+    statement = select(Creditor.country).distinct()
+    if not user.is_agency_staff:
+        statement = statement.where(Creditor.id == user.creditor_id)
+    return list(session.scalars(statement))
 
 
 def accounts_of_debtor(session: Session, debtor: Debtor) -> list[Account]:
