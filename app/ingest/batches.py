@@ -61,7 +61,13 @@ from app.ingest.importer import (
     plan_import,
 )
 from app.ingest.kept_rows import keep_rows, kept_items, partial_paths
-from app.ingest.readers import SNIFF_BYTES, read_invoices, read_layout, sniff_format
+from app.ingest.readers import (
+    SNIFF_BYTES,
+    FileFormat,
+    read_invoices,
+    read_layout,
+    sniff_format,
+)
 from app.ingest.reasons import Code, Reason
 from app.ingest.rows import Field, ImportItem, InvoiceRow, RowError
 from app.models import Account, AuditEvent, Creditor, ImportBatch, SavedMapping, User
@@ -70,7 +76,9 @@ from app.services.audit import record_audit
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = (".csv", ".xlsx", ".xml")
+SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xml")
+# Taken only when it reads as a table of two columns or more: a .txt may be any text.
+TEXT_SUFFIX = ".txt"
 PREVIEW_ROWS = 20  # problem rows shown on the dry run page; the reports have them all
 SAMPLE_REFERENCES = 10  # invoice numbers kept to link the result page to the accounts
 COPY_BYTES = 1 << 20
@@ -412,8 +420,8 @@ def receive_upload(
 ) -> ImportBatch:
     """Keep the file and add its batch (flushed, not committed).
 
-    :raises UploadRefused: empty, too large, not a .csv/.xlsx/.xml, or unreadable; the file
-        is not kept and nothing is added.
+    :raises UploadRefused: empty, too large, not a .csv/.tsv/.xlsx/.xml (nor a .txt holding
+        delimited text), or unreadable; the file is not kept and nothing is added.
     """
     name = _clean_name(filename)
     suffix = Path(name).suffix.lower()
@@ -426,8 +434,12 @@ def receive_upload(
         if size == 0:
             raise UploadRefused(Refusal.EMPTY)
         file_format, layout = _inspect(path, name, limits.max_bytes)
+        if suffix == TEXT_SUFFIX and not _is_table(file_format, layout):
+            raise UploadRefused(Refusal.WRONG_TYPE)
     except FileRejected as exc:
         path.unlink(missing_ok=True)
+        if suffix == TEXT_SUFFIX:
+            raise UploadRefused(Refusal.WRONG_TYPE) from exc
         raise UploadRefused(Refusal.UNREADABLE, exc.reason) from exc
     except BaseException:
         path.unlink(missing_ok=True)
@@ -485,6 +497,13 @@ def _inspect(path: Path, name: str, max_bytes: int) -> tuple[str, Layout | None]
         stream.seek(0)
         layout = read_layout(stream, filename=name, max_bytes=max_bytes)
     return file_format.value, layout
+
+
+def _is_table(file_format: str, layout: Layout | None) -> bool:
+    """Whether a text file read as delimited text: CSV with two columns or more."""
+    return (
+        file_format == FileFormat.CSV and layout is not None and len(layout.headers) > 1
+    )
 
 
 def _settled_mapping(

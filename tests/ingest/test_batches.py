@@ -95,6 +95,12 @@ def files(store: UploadStore) -> list[Path]:
     [
         ("a.csv", b"", Refusal.EMPTY),
         ("a.txt", b"x", Refusal.WRONG_TYPE),
+        (
+            "notes.txt",
+            b"Call Hansen about the invoice\nand the reminder\n",
+            Refusal.WRONG_TYPE,
+        ),
+        ("a.pdf", b"%PDF-1.7", Refusal.WRONG_TYPE),
         ("a.csv", b"x" * 100_001, Refusal.TOO_LARGE),
         ("a.xml", b"<Invoice><broken", Refusal.UNREADABLE),
         ("a.xlsx", b"PK\x03\x04 not really a workbook", Refusal.UNREADABLE),
@@ -126,6 +132,21 @@ def test_the_file_is_kept_under_the_creditor_whatever_its_name(
     assert store.file(batch).resolve().is_relative_to(store.root.resolve())
     assert batch.size_bytes == len((HEADER + rows(1)).encode())
     assert len(batch.sha256) == 64
+
+
+@pytest.mark.parametrize("name", ["invoices.tsv", "INVOICES.TSV", "export.txt"])
+def test_tab_separated_text_is_taken_as_csv_whatever_its_suffix(
+    session: Session, store: UploadStore, creditor: Creditor, now: datetime, name: str
+) -> None:
+    data = (HEADER + rows(2)).replace(";", "\t")
+    batch = receive(session, store, creditor, now, data, name)
+    assert batches.check_or_queue(
+        session, store, batch, creditor, limits=SMALL, now=now
+    )
+    assert (batch.filename, batch.file_format) == (name, "csv")
+    summary = batches.summary_of(batch)
+    assert summary is not None
+    assert summary.counts == Counts(created=2, new_debtors=2)
 
 
 def test_the_dry_run_is_kept_and_writes_no_accounts(

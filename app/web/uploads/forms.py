@@ -42,7 +42,7 @@ class UploadForm(FlaskForm):
     file = FileField(
         _l("Invoice file"),
         validators=[FileRequired(_l("Choose a file to upload."))],
-        render_kw={"accept": ".csv,.xlsx,.xml"},
+        render_kw={"accept": ".csv,.tsv,.txt,.xlsx,.xml"},
     )
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
+from app.chat.hours import ZONE_BY_COUNTRY
 from app.clock import utcnow
 from app.errors import Conflict, NotFound
 from app.ingest import batches
@@ -48,6 +49,7 @@ from app.ingest.batches import (
 from app.ingest.errors import FileRejected
 from app.ingest.importer import report_lines
 from app.ingest.rows import Field
+from app.ingest.values import country_timezone
 from app.models import Creditor, ImportBatch, User
 from app.models.enums import Role
 from app.services import access
@@ -109,6 +111,7 @@ def index() -> ResponseReturnValue:
         "uploads/index.html",
         batches=[(batch, _progress(db, batch)) for batch in found],
         creditor_names=_creditor_names(staff),
+        zones=_creditor_zones(staff),
         refresh=any(_running(batch) for batch in found),
     )
 
@@ -210,7 +213,10 @@ def _refusal(exc: UploadRefused, limit: int) -> str:
             limit=_size(limit),
         )
     if exc.reason is Refusal.WRONG_TYPE:
-        return _("We accept CSV, Excel (.xlsx) and UBL invoice (.xml) files only.")
+        return _(
+            "We accept CSV or tab-separated text (.csv, .tsv, .txt), Excel (.xlsx) "
+            "and UBL invoice (.xml) files only."
+        )
     return _("We cannot read this file: %(reason)s", reason=_cause(exc))
 
 
@@ -225,7 +231,12 @@ def show(batch_id: int) -> ResponseReturnValue:
     batch = batches.get_batch_for_user(db, current_staff(), batch_id)
     progress = _progress(db, batch)
     creditor = db.get_one(Creditor, batch.creditor_id)
-    context = {"batch": batch, "creditor": creditor, "progress": progress}
+    context = {
+        "batch": batch,
+        "creditor": creditor,
+        "progress": progress,
+        "zone": _creditor_zone(creditor.country),
+    }
     if progress.phase == "mapping":
         return redirect(url_for(".mapping", batch_id=batch.id))
     if progress.phase in RUNNING:
@@ -457,6 +468,16 @@ def _creditor_names(staff: User) -> dict[int, str]:
     if not staff.is_agency_staff:
         return {}
     return {c.id: c.name for c in access.visible_creditors(get_session(), staff)}
+
+
+def _creditor_zones(staff: User) -> dict[int, str]:
+    creditors = access.visible_creditors(get_session(), staff)
+    return {c.id: _creditor_zone(c.country) for c in creditors}
+
+
+def _creditor_zone(country: str) -> str:
+    """The zone the creditor pages show times in: the one its chat hours are kept in."""
+    return ZONE_BY_COUNTRY.get(country) or country_timezone(country) or "UTC"
 
 
 def _progress_text(progress: Progress) -> str:

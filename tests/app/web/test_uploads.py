@@ -9,8 +9,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_datetime
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -212,7 +214,12 @@ def test_confirming_twice_imports_once(portal: Portal, session: Session) -> None
     ("name", "data", "message"),
     [
         ("empty.csv", b"", "The file is empty"),
-        ("invoices.pdf", b"%PDF-1.4 invoice", "We accept CSV, Excel (.xlsx) and UBL"),
+        ("invoices.pdf", b"%PDF-1.4 invoice", "We accept CSV or tab-separated text"),
+        (
+            "notes.txt",
+            b"Ring til Hansen\n",
+            "(.csv, .tsv, .txt), Excel (.xlsx) and UBL",
+        ),
         ("old.csv", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "We cannot read this file"),
         (
             "big.csv",
@@ -245,6 +252,39 @@ def test_a_refused_file_is_explained_and_nothing_is_kept(
     assert 'aria-invalid="true"' in page
     assert batches_of(session, creditor) == []
     assert stored_files(folder) == []
+
+
+@pytest.mark.parametrize("name", ["invoices.tsv", "invoices.txt"])
+def test_a_tab_separated_file_is_taken_whatever_its_suffix(
+    portal: Portal, name: str
+) -> None:
+    assert ".tsv" in portal.client.get("/uploads/new").get_data(as_text=True)
+    data = b"Fakturanr\tNavn\tMobil\tBel\xc3\xb8b\tForfaldsdato\n"
+    data += b"F-1\tAnne Hansen\t+45 20123456\t100,00\t01.10.2026\n"
+    number = batch_id(upload(portal.client, name, data))
+    page = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert counts(page)["new account"] == 1
+
+
+def test_upload_times_are_shown_in_the_creditors_zone(
+    portal: Portal, session: Session
+) -> None:
+    data = (SAMPLES / "csv/invoiceninja_zoho_invoices.csv").read_bytes()
+    number = batch_id(upload(portal.client, "zoho.csv", data))
+    confirm(portal.client, number)
+    [batch] = batches_of(session, portal.creditor)
+    assert batch.finished_at is not None
+
+    def shown(at: datetime, zone: str) -> str:
+        local = at.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        return format_datetime(local, "medium", locale="en")
+
+    listed = portal.client.get("/uploads/").get_data(as_text=True)
+    assert shown(batch.created_at, "Europe/Copenhagen") in listed
+    assert shown(batch.created_at, "UTC") not in listed
+    result = portal.client.get(f"/uploads/{number}").get_data(as_text=True)
+    assert shown(batch.finished_at, "Europe/Copenhagen") in result
+    assert shown(batch.finished_at, "UTC") not in result
 
 
 def test_a_request_far_over_the_limit_is_refused_before_it_is_read(
