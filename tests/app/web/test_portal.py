@@ -356,6 +356,11 @@ def test_breathing_space_pauses_every_open_account(
     assert paused.paused_until is not None
     assert paused.paused_until > utcnow() + timedelta(days=29)
     assert session.scalar(select(RiskSignal.category)) == "hardship"
+    # The case page says so, and no longer offers what was just done.
+    page = client.get("/p/").get_data(as_text=True)  # in the debtor's Danish
+    assert "Vi sender ingen påmindelser om denne faktura før" in page
+    assert "Du kan stadig betale, når det passer dig." in page
+    assert 'href="/p/breathing-space"' not in page
 
 
 def test_the_token_never_reaches_the_log(
