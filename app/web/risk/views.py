@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.clock import utcnow
@@ -104,7 +105,14 @@ def review(signal_id: int) -> ResponseReturnValue:
 def rates() -> ResponseReturnValue:
     rows = weekly_rates(get_session(), _creditor_ids(), today=utcnow().date())
     peak = max((row.per_thousand for row in rows), default=0.0) or 1.0
-    return render_template("risk/rates.html", rows=rows, peak=peak)
+    return render_template(
+        "risk/rates.html", rows=rows, peak=peak, one_decimal=_one_decimal
+    )
+
+
+def _one_decimal(value: float) -> str:
+    """235.3 as the page's locale writes it: 235,3 in Danish and Norwegian."""
+    return format_decimal(value, format="#,##0.0")
 
 
 @bp.get("/accounts/<int:account_id>/file")

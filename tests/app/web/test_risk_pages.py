@@ -10,8 +10,16 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import AuditEvent, InboundMessage, RiskSignal
-from app.models.enums import Language, Role, SignalSource, SignalStatus
+from app.clock import utcnow
+from app.models import AuditEvent, InboundMessage, Message, RiskSignal
+from app.models.enums import (
+    Channel,
+    Language,
+    MessageStatus,
+    Role,
+    SignalSource,
+    SignalStatus,
+)
 from app.risk.actions import record_risk
 from tests.app.web.helpers import csrf_token, sign_in
 from tests.factories import make_account, make_creditor, make_debtor, make_user
@@ -179,3 +187,38 @@ def test_an_unknown_account_or_format_changes_nothing(
     assert not session.scalar(
         select(AuditEvent).where(AuditEvent.action.like("complaint_file.%"))
     )
+
+
+def test_the_weekly_rates_are_written_the_way_the_pages_language_writes_numbers(
+    client: FlaskClient, session: Session
+) -> None:
+    now = utcnow()  # the page counts the weeks up to today
+    debtor = make_debtor(session, make_creditor(session, now), now)
+    for _ in range(7):
+        session.add(
+            Message(
+                debtor_id=debtor.id,
+                channel=Channel.SMS,
+                template_key="friendly",
+                language=Language.DA,
+                to_address=debtor.phone_e164,
+                status=MessageStatus.DELIVERED,
+                not_before=now,
+                created_at=now,
+                sent_at=now,
+            )
+        )
+    record_risk(
+        session,
+        debtor,
+        "I will report you to Finanstilsynet",
+        source=SignalSource.SMS,
+        now=now,
+    )
+    supervisor = make_user(session, now, Role.SUPERVISOR)
+    session.commit()
+    sign_in(client, supervisor.email)
+    client.get("/lang/da")
+    assert "142,9" in client.get("/risk/rates").get_data(as_text=True)  # 1 in 7 texts
+    client.get("/lang/en")
+    assert "142.9" in client.get("/risk/rates").get_data(as_text=True)
