@@ -4,6 +4,7 @@ to reach it, and which plans, promises and pauses it accepts. Every change is au
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
@@ -26,10 +27,12 @@ BOUNDS: dict[str, tuple[int, int]] = {
 }
 # The smallest instalment, in major units (kroner): up to 100,000.
 MAX_MIN_INSTALMENT_MAJOR = 100_000
+# Alphanumeric sender ids hold at most 11 characters: networks cut or refuse longer ones.
 SENDER_NAME_MAX = 11
 # Alphanumeric sender ids: ASCII letters, digits and spaces, with at least one letter.
 _SENDER_NAME = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9]+(?: [A-Za-z0-9]+)*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A domain of two labels or more ("fjellvann" alone is no address), the last one 2+ long.
+_EMAIL = re.compile(r"^[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}$")
 EMAIL_MAX = 200
 
 
@@ -89,12 +92,8 @@ def normalise_settings(
         settings.allow_weekly or settings.allow_fortnightly or settings.allow_monthly
     ):
         errors["frequencies"] = ["none_allowed"]
-    sender = (settings.sms_sender_name or "").strip() or None
-    if sender and (len(sender) > SENDER_NAME_MAX or not _SENDER_NAME.match(sender)):
-        errors["sms_sender_name"] = ["invalid"]
-    email = (settings.support_email or "").strip() or None
-    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
-        errors["support_email"] = ["invalid"]
+    sender = _collect(errors, check_sender_name, settings.sms_sender_name)
+    email = _collect(errors, check_support_email, settings.support_email)
     phone = (settings.support_phone or "").strip() or None
     if phone:
         try:
@@ -106,6 +105,51 @@ def normalise_settings(
     return replace(
         settings, sms_sender_name=sender, support_email=email, support_phone=phone
     )
+
+
+def check_sender_name(raw: str | None) -> str | None:
+    """The SMS sender name, trimmed; None when blank.
+
+    :raises ValidationFailed: "too_long" past SENDER_NAME_MAX characters (an alphanumeric
+        sender id holds no more, and a network would cut it), else "invalid" when it is not
+        letters A-Z, digits and single spaces with at least one letter.
+    """
+    sender = (raw or "").strip() or None
+    if sender and len(sender) > SENDER_NAME_MAX:
+        raise ValidationFailed(
+            "Sender name too long", {"sms_sender_name": ["too_long"]}
+        )
+    if sender and not _SENDER_NAME.match(sender):
+        raise ValidationFailed(
+            "Sender name not valid", {"sms_sender_name": ["invalid"]}
+        )
+    return sender
+
+
+def check_support_email(raw: str | None) -> str | None:
+    """The support e-mail address, trimmed; None when blank.
+
+    :raises ValidationFailed: "invalid": not name@domain.tld, or too long.
+    """
+    email = (raw or "").strip() or None
+    if email and (len(email) > EMAIL_MAX or not _EMAIL.match(email)):
+        raise ValidationFailed(
+            "E-mail address not valid", {"support_email": ["invalid"]}
+        )
+    return email
+
+
+def _collect(
+    errors: dict[str, list[str]],
+    check: Callable[[str | None], str | None],
+    raw: str | None,
+) -> str | None:
+    """`check(raw)`, its errors added to `errors` instead of raised."""
+    try:
+        return check(raw)
+    except ValidationFailed as refused:
+        errors.update(refused.errors)
+        return raw
 
 
 def update_settings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -9,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DecimalField,
+    Field,
     IntegerField,
     RadioField,
     SelectChoice,
@@ -25,12 +27,14 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.errors import ValidationFailed
 from app.models.enums import Channel, StepAction, StepOffsetFrom, VerificationFactor
 from app.services.creditor_settings import (
     BOUNDS,
     EMAIL_MAX,
     MAX_MIN_INSTALMENT_MAJOR,
-    SENDER_NAME_MAX,
+    check_sender_name,
+    check_support_email,
 )
 from app.services.texts import MAX_WORDING_LENGTH
 from app.web.codes import SEQUENCE_TEXT_LABELS
@@ -48,6 +52,35 @@ ACTION_LABELS = {
     StepAction.SEND: _l("Send the text"),
     StepAction.HAND_TO_AGENT: _l("Hand the account to an agent's queue (no text)"),
 }
+# What the settings service's error codes mean, per field (app.services.creditor_settings).
+FIELD_ERRORS = {
+    ("sms_sender_name", "too_long"): _l(
+        "A sender name can have at most 11 characters: that is all an alphanumeric "
+        "sender ID holds, and longer ones are cut off on the phone. Shorten it."
+    ),
+    ("sms_sender_name", "invalid"): _l(
+        "Use up to 11 letters (A-Z), digits or single spaces, with at least one letter."
+    ),
+    ("support_email", "invalid"): _l("Enter an e-mail address like name@example.com."),
+    ("support_phone", "invalid"): _l("Enter a phone number, e.g. +45 70 20 10 30."),
+}
+
+
+def field_error(name: str, code: str) -> str | None:
+    """The message for the settings service's `code` on field `name`, if it has one."""
+    message = FIELD_ERRORS.get((name, code))
+    return str(message) if message is not None else None
+
+
+def _domain_checked(field: Field, check: Callable[[str | None], str | None]) -> None:
+    """Run the service's own check, so the form says what any other caller is told."""
+    try:
+        check(field.data)
+    except ValidationFailed as refused:
+        [codes] = refused.errors.values()
+        raise ValidationError(field_error(field.name, codes[0])) from None
+
+
 FACTOR_LABELS = {
     VerificationFactor.BIRTH_DATE: _l("Date of birth"),
     VerificationFactor.POSTCODE: _l("Postcode"),
@@ -133,10 +166,11 @@ class SettingsForm(FlaskForm):
     show_amount_in_sms = BooleanField(_l("Show the amount owed in the texts"))
     sms_sender_name = StringField(
         _l("Sender name"),
-        # Checked in full by the settings service, which explains the rule.
+        # Checked by the settings service (validate_sms_sender_name), which explains why.
         validators=[Optional()],
         filters=[_strip],
-        render_kw={"maxlength": SENDER_NAME_MAX, "autocomplete": "off"},
+        # No maxlength: a browser would cut a longer name without a word; we explain.
+        render_kw={"autocomplete": "off"},
     )
     verification_factor = RadioField(
         _l("How debtors confirm who they are"),
@@ -217,6 +251,13 @@ class SettingsForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric"},
     )
+
+    # The service's rules, checked with the rest so every field error shows at once.
+    def validate_sms_sender_name(self, field: StringField) -> None:
+        _domain_checked(field, check_sender_name)
+
+    def validate_support_email(self, field: StringField) -> None:
+        _domain_checked(field, check_support_email)
 
 
 WEEKDAY_LABELS = (

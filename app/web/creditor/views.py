@@ -45,6 +45,7 @@ from app.web.creditor.forms import (
     SettingsForm,
     StepForm,
     StepTextForm,
+    field_error,
 )
 from app.web.creditor.wordings import (
     TONE_LABELS,
@@ -69,13 +70,6 @@ SETTINGS_ERRORS = {
     "out_of_range": _l("This is outside what we accept."),
     "none_allowed": _l("Allow at least one frequency."),
     "invalid": _l("This is not valid."),
-}
-FIELD_ERRORS = {
-    "sms_sender_name": _l(
-        "Use up to 11 letters (A-Z), digits or single spaces, with at least one letter."
-    ),
-    "support_email": _l("Enter an e-mail address like name@example.com."),
-    "support_phone": _l("Enter a phone number, e.g. +45 70 20 10 30."),
 }
 
 
@@ -742,7 +736,7 @@ def _attach_settings_errors(
 ) -> None:
     for name, codes in errors.items():
         target = "min_instalment" if name == "min_instalment_minor" else name
-        message = FIELD_ERRORS.get(name) or SETTINGS_ERRORS.get(codes[0], codes[0])
+        message = field_error(name, codes[0]) or SETTINGS_ERRORS.get(codes[0], codes[0])
         if name == "frequencies":
             form.frequency_errors = [str(message)]
             continue

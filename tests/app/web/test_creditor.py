@@ -654,11 +654,12 @@ def test_opting_in_to_the_amount_shows_it_in_the_previews(
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"sms_sender_name": "NordlysEnergi"}, "sms_sender_name", "Use up to 11"),
+        ({"sms_sender_name": "NordlysEnergi"}, "sms_sender_name", "at most 11 char"),
         ({"sms_sender_name": "Nordlys-El!"}, "sms_sender_name", "Use up to 11 letters"),
         ({"sms_sender_name": "12345"}, "sms_sender_name", "Use up to 11 letters"),
         ({"support_phone": "12"}, "support_phone", "Enter a phone number"),
         ({"support_email": "not-an-address"}, "support_email", "Enter an e-mail"),
+        ({"support_email": "kundeservice@fjellvann"}, "support_email", "an e-mail"),
         ({"max_instalments": "0"}, "max_instalments", "Enter 1 to 36."),
         ({"max_instalments": "x"}, "max_instalments", "Not a valid integer"),
         ({"min_instalment": "-1"}, "min_instalment", "Enter 0 to 100000."),
@@ -789,3 +790,24 @@ def test_another_creditors_chat_hours_are_not_found(
     client: FlaskClient, other: Tenant
 ) -> None:
     assert client.get(f"{DESK}?creditor={other.creditor.id}").status_code == 404
+
+
+def test_every_bad_field_is_named_at_once_and_what_was_typed_is_kept(
+    client: FlaskClient, session: Session, tenant: Tenant
+) -> None:
+    page = client.get(SETTINGS).get_data(as_text=True)
+    assert 'maxlength="11"' not in page  # a browser would cut a long name silently
+    response = save(
+        client,
+        max_instalments="0",
+        sms_sender_name="Fjellvann Tannklinikk",
+        support_email="kundeservice@fjellvann",
+    )
+    assert response.status_code == 400
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Enter 1 to 36." in page
+    assert "A sender name can have at most 11 characters" in page
+    assert "Enter an e-mail address like name@example.com." in page
+    assert 'value="Fjellvann Tannklinikk"' in page
+    assert 'value="kundeservice@fjellvann"' in page
+    assert audits(session, "settings_changed") == []
