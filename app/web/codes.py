@@ -181,6 +181,17 @@ COMPLAINT_FILE_WORDS = {
     **SIGNAL_STATUS_LABELS,
 }
 
+# The notes our own code writes on ledger entries (payments, imports, the demo); a note from
+# anywhere else (a creditor's file, an API call) is shown as it is.
+LEDGER_NOTE_LABELS = {
+    "Card payment": _l("Card payment"),
+    "Refund": _l("Refund"),
+    "Bank transfer": _l("Bank transfer"),
+    "Imported from the creditor's file": _l("Imported from the creditor's file"),
+    "Card dispute lost: the payment went back to the card holder": _l(
+        "Card dispute lost: the payment went back to the card holder"
+    ),
+}
 DISPUTE_REASON_LABELS = {
     "not_mine": _l("Not their debt"),
     "already_paid": _l("Already paid"),
@@ -338,7 +349,11 @@ def entry_detail(entry: FileEntry) -> str:
     event = entry.fact("chat_event")
     if isinstance(event, ChatEvent):
         return ""
-    return evidence_words(entry.detail) if entry.kind == "risk_signal" else entry.detail
+    if entry.kind == "risk_signal":
+        return evidence_words(entry.detail)
+    if entry.kind.startswith("ledger_"):
+        return worded(LEDGER_NOTE_LABELS, entry.detail)
+    return entry.detail
 
 
 def _fact_value(name: str, value: FactValue, time_zone: str) -> str:
@@ -392,4 +407,5 @@ def register_codes(app: Flask) -> None:
         entry_facts=entry_facts,
         entry_detail=entry_detail,
         evidence_words=evidence_words,
+        ledger_note=_labelled(LEDGER_NOTE_LABELS),
     )

@@ -21,6 +21,7 @@ from app.models.enums import (
     RiskAction,
     SignalSource,
 )
+from app.ingest.importer import ENTRY_NOTE
 from app.risk.complaint_file import Amount, ChatEvent, Fact, FileEntry
 from app.risk.requests import (
     DisputeReason,
@@ -36,6 +37,7 @@ from app.web.codes import (
     FACT_NAMES,
     FREQUENCY_LABELS,
     HOLD_REASON_LABELS,
+    LEDGER_NOTE_LABELS,
     MESSAGE_STATUS_LABELS,
     PLAN_STATUS_LABELS,
     PROMISE_STATUS_LABELS,
@@ -178,3 +180,12 @@ def test_a_refusal_the_domain_marked_is_said_in_the_readers_language(
         unmarked = error_text(Conflict("Something nobody marked"))
     assert marked == "Velg en dato innenfor den tillatte perioden"
     assert unmarked == "Something nobody marked"
+
+
+def test_a_ledger_note_our_code_wrote_is_worded_and_others_kept(app: Flask) -> None:
+    imported = FileEntry(AT, "ledger_charge", (), ENTRY_NOTE)
+    creditors_own = FileEntry(AT, "ledger_payment", (), "Indbetalt i butikken")
+    with app.test_request_context("/", headers={"Accept-Language": "nb"}):
+        assert entry_detail(imported) == "Importert fra kreditorens fil"
+        assert entry_detail(creditors_own) == "Indbetalt i butikken"
+    assert ENTRY_NOTE in LEDGER_NOTE_LABELS
