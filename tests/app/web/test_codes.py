@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, ValidationFailed
+from app.ingest.importer import ENTRY_NOTE
 from app.models.enums import (
     ConversationStatus,
     DecisionOutcome,
@@ -21,7 +22,6 @@ from app.models.enums import (
     RiskAction,
     SignalSource,
 )
-from app.ingest.importer import ENTRY_NOTE
 from app.risk.complaint_file import Amount, ChatEvent, Fact, FileEntry
 from app.risk.requests import (
     DisputeReason,
