@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.errors import NotFound, ValidationFailed
-from app.models import Account, Creditor, Debtor, User
+from app.models import Account, ChatAgent, Creditor, Debtor, User
+from app.models.enums import Role
 from app.services.phones import parse_phone
 
 # A search typed as a phone number: digits, perhaps spaced or dashed, perhaps a leading +.
@@ -20,16 +22,29 @@ _PHONE_TYPED = re.compile(r"\+?[\d ().-]*\d[\d ().-]*")
 _NOT_DIGIT = re.compile(r"\D")
 
 
+def _creditor_ids(user: User) -> Select[Any] | None:
+    """The creditors whose debtors `user` may see; None: every creditor.
+
+    A creditor's own staff see that creditor; an agency agent sees the creditors whose chats
+    they answer (as the team page says); agency supervisors and admins see all.
+    """
+    if not user.is_agency_staff:
+        return select(Creditor.id).where(Creditor.id == user.creditor_id)
+    if user.role is Role.AGENT:
+        return select(ChatAgent.creditor_id).where(ChatAgent.user_id == user.id)
+    return None
+
+
 def _visible_to(user: User) -> ColumnElement[bool]:
-    if user.is_agency_staff:
-        return true()
-    return Debtor.creditor_id == user.creditor_id
+    ids = _creditor_ids(user)
+    return true() if ids is None else Debtor.creditor_id.in_(ids)
 
 
 def visible_creditors(session: Session, user: User) -> list[Creditor]:
     statement = select(Creditor).order_by(Creditor.name)
-    if not user.is_agency_staff:
-        statement = statement.where(Creditor.id == user.creditor_id)
+    ids = _creditor_ids(user)
+    if ids is not None:
+        statement = statement.where(Creditor.id.in_(ids))
     return list(session.scalars(statement))
 
 
@@ -45,10 +60,14 @@ def get_debtor_for_user(session: Session, user: User, debtor_id: int) -> Debtor:
 
 def get_account_for_user(session: Session, user: User, account_id: int) -> Account:
     """:raises NotFound: no such account, or not one this user may see."""
-    account = session.get(Account, account_id)
-    if account is None or not (
-        user.is_agency_staff or account.creditor_id == user.creditor_id
-    ):
+    ids = _creditor_ids(user)
+    account = session.scalar(
+        select(Account).where(
+            Account.id == account_id,
+            true() if ids is None else Account.creditor_id.in_(ids),
+        )
+    )
+    if account is None:
         raise NotFound("No such account")
     return account
 
@@ -129,8 +148,9 @@ def _e164(term: str, country: str) -> str | None:
 
 def _countries_of(session: Session, user: User) -> list[str]:
     statement = select(Creditor.country).distinct()
-    if not user.is_agency_staff:
-        statement = statement.where(Creditor.id == user.creditor_id)
+    ids = _creditor_ids(user)
+    if ids is not None:
+        statement = statement.where(Creditor.id.in_(ids))
     return list(session.scalars(statement))
 
 

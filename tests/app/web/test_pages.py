@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.models.enums import Role
 from tests.app.web.helpers import sign_in
 from tests.factories import make_account, make_creditor, make_debtor, make_user
 
@@ -138,9 +139,9 @@ def test_a_debtor_page_formats_money_for_the_language(
     account = make_account(
         session, make_debtor(session, creditor, now), now, amount_minor=125_000
     )
-    agent = make_user(session, now)
+    supervisor = make_user(session, now, Role.SUPERVISOR)
     session.commit()
-    sign_in(client, agent.email)
+    sign_in(client, supervisor.email)
     client.get("/lang/da")
     assert "1.250,00" in client.get(f"/accounts/{account.id}").get_data(as_text=True)
     client.get("/lang/nb")

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.chat.assignment import place_agent
 from app.models import Account, AuditEvent, Debtor, User
 from app.models.enums import Role
 from tests.app.web.helpers import sign_in
@@ -23,7 +24,8 @@ class Tenants:
     accounts_a: list[Account]
     debtors_b: list[Debtor]
     accounts_b: list[Account]
-    agent: User
+    agent: User  # answers creditor b's chats
+    supervisor: User
 
 
 @pytest.fixture
@@ -35,8 +37,12 @@ def tenants(session: Session, now: datetime) -> Tenants:
     accounts_b = [make_account(session, d, now) for d in debtors_b for _ in range(2)]
     user_a = make_user(session, now, Role.CREDITOR, creditor_a)
     agent = make_user(session, now, Role.AGENT)
+    place_agent(session, agent, creditor_b.id)
+    supervisor = make_user(session, now, Role.SUPERVISOR)
     session.commit()
-    return Tenants(user_a, debtors_a, accounts_a, debtors_b, accounts_b, agent)
+    return Tenants(
+        user_a, debtors_a, accounts_a, debtors_b, accounts_b, agent, supervisor
+    )
 
 
 def test_every_record_of_another_creditor_is_not_found(
@@ -85,10 +91,25 @@ def test_the_list_and_search_show_only_own_debtors(
     assert tenants.debtors_b[0].name not in searched.get_data(as_text=True)
 
 
-def test_agency_staff_see_every_creditor(client: FlaskClient, tenants: Tenants) -> None:
-    sign_in(client, tenants.agent.email)
+def test_agency_supervisors_see_every_creditor(
+    client: FlaskClient, tenants: Tenants
+) -> None:
+    sign_in(client, tenants.supervisor.email)
     assert client.get(f"/debtors/{tenants.debtors_b[0].id}").status_code == 200
     assert client.get(f"/accounts/{tenants.accounts_a[0].id}").status_code == 200
+
+
+def test_an_agent_sees_only_the_creditors_whose_chats_they_answer(
+    client: FlaskClient, tenants: Tenants
+) -> None:
+    sign_in(client, tenants.agent.email)
+    assert client.get(f"/debtors/{tenants.debtors_b[0].id}").status_code == 200
+    assert client.get(f"/accounts/{tenants.accounts_b[0].id}").status_code == 200
+    assert client.get(f"/debtors/{tenants.debtors_a[0].id}").status_code == 404
+    assert client.get(f"/accounts/{tenants.accounts_a[0].id}").status_code == 404
+    listed = client.get("/debtors").get_data(as_text=True)
+    assert tenants.debtors_b[0].name in listed
+    assert tenants.debtors_a[0].name not in listed
 
 
 def test_opening_a_debtor_is_audited(
