@@ -144,10 +144,18 @@ def chat_time(value: datetime, time_zone: str) -> str:
     return format_datetime(local, "short", rebase=False)
 
 
-def when_open(value: datetime, time_zone: str) -> str:
-    """ "Monday, 23 November 2026 08:00": when the desk opens again."""
-    local = value.astimezone(ZoneInfo(time_zone)).replace(tzinfo=None)
-    return f"{format_date(local.date(), 'full')} {format_time(local, 'short', rebase=False)}"
+def when_open(value: datetime, time_zone: str, now: datetime) -> str:
+    """When the desk opens again: "today at 08:00", "tomorrow at 08:00", or the full date
+    ("Monday, 23 November 2026 08:00") when it is further off."""
+    zone = ZoneInfo(time_zone)
+    local = value.astimezone(zone).replace(tzinfo=None)
+    at = format_time(local, "short", rebase=False)
+    days = (local.date() - now.astimezone(zone).date()).days
+    if days == 0:
+        return _("today at %(time)s", time=at)
+    if days == 1:
+        return _("tomorrow at %(time)s", time=at)
+    return f"{format_date(local.date(), 'full')} {at}"
 
 
 def status_text(line: ChatLine, viewer: Viewer) -> str | None:

@@ -247,7 +247,7 @@ def _wait_text(wait: WaitEstimate, debtor: Debtor) -> str:
         return _(
             "We are closed now and open again %(when)s. Leave a message, and we answer "
             "then.",
-            when=when_open(wait.next_opening, debtor.timezone),
+            when=when_open(wait.next_opening, debtor.timezone, utcnow()),
         )
     if wait.minutes is None:
         return _(
