@@ -53,7 +53,7 @@ from app.services.portal_links import (
 from app.web.codes import FREQUENCY_LABELS
 from app.web.db import get_session, writes_on_read
 from app.web.extensions import limiter
-from app.web.i18n import error_text
+from app.web.i18n import error_text, local_date
 from app.web.portal import session as portal
 from app.web.portal.forms import (
     BreathingSpaceForm,
@@ -461,8 +461,14 @@ def promise_submit(debtor: Debtor, account_id: int) -> ResponseReturnValue:
         )
     except DomainError:
         db.rollback()
+        today = _today(debtor)
+        latest = arrangements.promise_limit(db, view.account, today)
         form.promised_on.errors = [
-            _("Choose a date between tomorrow and the last date shown.")
+            _(
+                "Choose a date from %(first)s to %(last)s.",
+                first=local_date(today + timedelta(days=1)),
+                last=local_date(latest),
+            )
         ]
         return _promise_form(debtor, view, form), 400
     db.commit()

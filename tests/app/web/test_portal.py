@@ -303,7 +303,14 @@ def test_a_promise_within_the_limit_pauses_and_one_beyond_is_refused(
     open_and_verify(client, token)
     path = f"/p/accounts/{account.id}/promise"
     too_late = (utcnow().date() + timedelta(days=30)).isoformat()
-    assert post_from(client, path, path, promised_on=too_late).status_code == 400
+    refused = post_from(client, path, path, promised_on=too_late)
+    assert refused.status_code == 400
+    # The refusal names the last allowed day (14 days by default), in the debtor's Danish.
+    last = utcnow().date() + timedelta(days=14)
+    assert "Vælg en dato fra" in refused.get_data(as_text=True)
+    assert (
+        f"{last.day}. " in refused.get_data(as_text=True).split("Vælg en dato fra")[1]
+    )
     good = (utcnow().date() + timedelta(days=7)).isoformat()
     assert post_from(client, path, path, promised_on=good).status_code == 200
     session.expire_all()
