@@ -28,6 +28,9 @@ def test_an_agent_opens_a_debtor_and_switches_to_danish(
     # The Danish agent's own language is Danish; a language picked before sign-in wins.
     phone.get_by_role("link", name="English").click()
     sign_in(phone, live_server.url, "agent.dk@venlig.test")
+    # An agent starts at the chat queue; the debtors are one link away.
+    expect(phone.get_by_role("heading", name="Chats")).to_be_visible()
+    phone.get_by_role("link", name="Debtors").click()
     expect(phone.get_by_role("heading", name="Debtors")).to_be_visible()
     phone.get_by_label("Search by name, phone, customer or invoice number").fill(
         "Mette"

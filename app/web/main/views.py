@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.models.enums import Role
 from app.web.db import get_session
 from app.web.urls import safe_next_url
 
@@ -27,6 +28,9 @@ bp = Blueprint("main", __name__)
 def home() -> ResponseReturnValue:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
+    # An agent's work is the chat queue; everyone else starts from the debtors.
+    if current_user.user.role is Role.AGENT:
+        return redirect(url_for("agent.queue"))
     return redirect(url_for("records.debtors"))
 
 

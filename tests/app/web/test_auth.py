@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.models import User
+from app.models.enums import Role
 from tests.app.web.helpers import csrf_token, sign_in
 from tests.factories import make_user
 
@@ -31,6 +32,18 @@ def test_the_right_password_signs_in(client: FlaskClient, agent: User) -> None:
     response = sign_in(client, agent.email)
     assert response.status_code == 302
     assert client.get("/debtors").status_code == 200
+
+
+def test_an_agent_starts_at_the_chat_queue_and_a_supervisor_at_the_debtors(
+    client: FlaskClient, session: Session, agent: User, now: datetime
+) -> None:
+    sign_in(client, agent.email)
+    assert client.get("/").headers["Location"] == "/agent/"
+    supervisor = make_user(session, now, Role.SUPERVISOR)
+    session.commit()
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/agent/")})
+    sign_in(client, supervisor.email)
+    assert client.get("/").headers["Location"] == "/debtors"
 
 
 def test_the_e_mail_is_case_insensitive(client: FlaskClient, agent: User) -> None:
