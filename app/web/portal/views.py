@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
@@ -44,6 +44,7 @@ from app.risk.requests import (
     report_wrong_number,
 )
 from app.services.portal_links import (
+    MAX_FAILURES,
     Verification,
     factor_for,
     find_link,
@@ -189,8 +190,14 @@ def verify_submit() -> ResponseReturnValue:
         landing = "portal.talk_to_person" if portal.target() == "chat" else None
         return redirect(url_for(landing or "portal.overview"), 303)
     if result is Verification.WRONG:
+        left = MAX_FAILURES - link.failed_attempts
         form.answer.errors = [
-            _("That does not match what we have. Please check and try again.")
+            _("That does not match what we have. Please check and try again."),
+            ngettext(
+                "You can try %(num)d more time before the link locks for an hour.",
+                "You can try %(num)d more times before the link locks for an hour.",
+                left,
+            ),
         ]
     return _verify_form(form), 400 if result is Verification.WRONG else 429
 

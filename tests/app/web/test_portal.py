@@ -147,6 +147,10 @@ def test_a_wrong_answer_is_refused_and_five_lock_the_link(
             "/p/verify", data={"answer": "02-02-1990", "csrf_token": csrf(page)}
         )
         assert response.status_code == (429 if attempt == 5 else 400)
+        if attempt < 5:  # each wrong answer says how many tries are left, in Danish
+            left = 5 - attempt
+            said = f"{left} {'gang' if left == 1 else 'gange'} mere"
+            assert said in response.get_data(as_text=True)
     page = client.get("/p/verify")
     assert 'name="answer"' not in page.get_data(as_text=True)
     assert "+4570101010" in page.get_data(as_text=True)
