@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import holidays
 import phonenumbers
+import pytest
+from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -98,9 +102,15 @@ def test_running_the_demo_twice_changes_nothing(
     ] == counts
 
 
-def test_the_demo_command_leaves_texts_with_working_links_on_the_dev_phone(
-    tmp_path: Path,
-) -> None:
+@dataclass(frozen=True)
+class DemoRun:
+    app: Flask
+    output: str
+
+
+@pytest.fixture
+def demo_run(tmp_path: Path) -> Iterator[DemoRun]:
+    """`flask db upgrade` and `flask demo --if-empty` on a fresh SQLite file, as `make run`."""
     app = create_app(
         {"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
     )
@@ -109,14 +119,20 @@ def test_the_demo_command_leaves_texts_with_working_links_on_the_dev_phone(
         assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
         result = runner.invoke(args=["demo", "--if-empty"])
         assert result.exit_code == 0, result.output
-        session = get_session()
-        bodies = session.scalars(
-            select(Message.body).where(Message.status == MessageStatus.DELIVERED)
-        ).all()
-        assert len(bodies) >= 20
-        token = re.search(r"/p/([A-Za-z0-9_-]+)", bodies[0] or "")
-        assert token is not None
-        assert find_link(session, token.group(1), now=utcnow()) is not None
+        yield DemoRun(app, result.output)
+
+
+def test_the_demo_command_leaves_texts_with_working_links_on_the_dev_phone(
+    demo_run: DemoRun,
+) -> None:
+    session = get_session()
+    bodies = session.scalars(
+        select(Message.body).where(Message.status == MessageStatus.DELIVERED)
+    ).all()
+    assert len(bodies) >= 20
+    token = re.search(r"/p/([A-Za-z0-9_-]+)", bodies[0] or "")
+    assert token is not None
+    assert find_link(session, token.group(1), now=utcnow()) is not None
 
 
 def test_the_demo_mornings_are_working_days_in_copenhagen_not_in_utc() -> None:
@@ -133,53 +149,46 @@ def test_the_demo_mornings_are_working_days_in_copenhagen_not_in_utc() -> None:
 
 
 def test_the_demo_command_leaves_debtors_who_answered_on_every_screen(
-    tmp_path: Path,
+    demo_run: DemoRun,
 ) -> None:
-    app = create_app(
-        {"ENV": "testing", "DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    runner = demo_run.app.test_cli_runner()
+    assert f"{len(STORIES)} debtors who answered" in demo_run.output
+    session = get_session()
+    # The supervisor's risk queue: replies by SMS, one of them a request to stop.
+    signals = session.scalars(select(RiskSignal)).all()
+    assert {"already_paid", "hardship", "cease_contact"} <= {
+        s.category for s in signals
+    }
+    # The agents' queues: someone waiting at each creditor.
+    waiting = session.execute(
+        select(Debtor.creditor_id, func.count())
+        .join(Conversation, Conversation.debtor_id == Debtor.id)
+        .where(Conversation.status == ConversationStatus.WAITING)
+        .group_by(Debtor.creditor_id)
+    ).all()
+    assert len(waiting) == 2
+    # The creditor's recovery: paid by card, promised, and on a plan begun by card.
+    statuses = session.scalars(select(Account.status)).all()
+    assert {AccountStatus.PAID, AccountStatus.PROMISED, AccountStatus.PLAN} <= set(
+        statuses
     )
-    runner = app.test_cli_runner()
-    with app.app_context():
-        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
-        result = runner.invoke(args=["demo", "--if-empty"])
-        assert result.exit_code == 0, result.output
-        assert f"{len(STORIES)} debtors who answered" in result.output
-        session = get_session()
-        # The supervisor's risk queue: replies by SMS, one of them a request to stop.
-        signals = session.scalars(select(RiskSignal)).all()
-        assert {"already_paid", "hardship", "cease_contact"} <= {
-            s.category for s in signals
-        }
-        # The agents' queues: someone waiting at each creditor.
-        waiting = session.execute(
-            select(Debtor.creditor_id, func.count())
-            .join(Conversation, Conversation.debtor_id == Debtor.id)
-            .where(Conversation.status == ConversationStatus.WAITING)
-            .group_by(Debtor.creditor_id)
-        ).all()
-        assert len(waiting) == 2
-        # The creditor's recovery: paid by card, promised, and on a plan begun by card.
-        statuses = session.scalars(select(Account.status)).all()
-        assert {AccountStatus.PAID, AccountStatus.PROMISED, AccountStatus.PLAN} <= set(
-            statuses
-        )
-        plan = session.scalars(select(PaymentPlan)).one()
-        assert plan.status is PlanStatus.ACTIVE
-        assert [i.status for i in plan.instalments] == [
-            InstalmentStatus.PAID,
-            InstalmentStatus.SCHEDULED,
-            InstalmentStatus.SCHEDULED,
-        ]
-        paid = session.scalars(
-            select(Account).where(Account.status == AccountStatus.PAID)
-        ).one()
-        assert balances_of(session, [paid.id]).get(paid.id, 0) == 0
-        counts = [_count(session, m) for m in (RiskSignal, Conversation, LedgerEntry)]
-        session.close()
+    plan = session.scalars(select(PaymentPlan)).one()
+    assert plan.status is PlanStatus.ACTIVE
+    assert [i.status for i in plan.instalments] == [
+        InstalmentStatus.PAID,
+        InstalmentStatus.SCHEDULED,
+        InstalmentStatus.SCHEDULED,
+    ]
+    paid = session.scalars(
+        select(Account).where(Account.status == AccountStatus.PAID)
+    ).one()
+    assert balances_of(session, [paid.id]).get(paid.id, 0) == 0
+    counts = [_count(session, m) for m in (RiskSignal, Conversation, LedgerEntry)]
+    session.close()
 
-        again = runner.invoke(args=["demo", "--if-empty"])
-        assert again.exit_code == 0
-        session = get_session()
-        assert [
-            _count(session, m) for m in (RiskSignal, Conversation, LedgerEntry)
-        ] == counts
+    again = runner.invoke(args=["demo", "--if-empty"])
+    assert again.exit_code == 0
+    session = get_session()
+    assert [
+        _count(session, m) for m in (RiskSignal, Conversation, LedgerEntry)
+    ] == counts

@@ -16,8 +16,6 @@ import contextlib
 import dataclasses
 import enum
 import io
-import shutil
-import tempfile
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -47,7 +45,7 @@ from app.ingest.rows import (
 )
 from app.ingest.ubl_reader import read_ubl_record
 from app.ingest.values import RawValue, as_text
-from app.ingest.xlsx_reader import read_xlsx_table
+from app.ingest.xlsx_reader import read_xlsx_table, spooled_copy
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -55,7 +53,6 @@ if TYPE_CHECKING:
 MAX_LINES_PER_INVOICE = 10_000
 RECENT_REFERENCES = 10_000
 BUFFER_BYTES = 1 << 16
-SPOOL_IN_MEMORY_BYTES = 1 << 23
 SNIFF_BYTES = 512
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls
@@ -97,7 +94,8 @@ def read_invoices(
     with contextlib.ExitStack() as stack:
         source: IO[bytes] = stream
         if not stream.seekable():
-            source = stack.enter_context(_spool(stream, max_bytes))
+            # Copied so that it can be read twice.
+            source = stack.enter_context(spooled_copy(_Limited(stream, max_bytes)))
         start = source.tell()
         content = _read(source, filename, max_bytes)
         if isinstance(content, Record):
@@ -180,18 +178,6 @@ def _table(stream: IO[bytes], start: int, filename: str, max_bytes: int) -> Tabl
     if isinstance(content, Record):  # the same bytes: it cannot have changed format
         raise FileRejected(Reason.of(Code.FILE_UNKNOWN_TYPE, file=filename))
     return content
-
-
-def _spool(stream: BinaryIO, max_bytes: int) -> IO[bytes]:
-    """A stream that cannot seek, copied so that it can be read twice."""
-    spool = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
-    try:
-        shutil.copyfileobj(_Limited(stream, max_bytes), spool)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return spool
 
 
 def _read(stream: IO[bytes], filename: str, max_bytes: int) -> Table | Record:

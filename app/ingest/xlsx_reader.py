@@ -10,7 +10,7 @@ from contextlib import ExitStack
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import chain
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from openpyxl import Workbook, load_workbook
 
@@ -31,6 +31,9 @@ MAX_UNPACK_RATIO = 20
 SHEETS = "xl/worksheets/"
 SPOOL_IN_MEMORY_BYTES = 1 << 23
 
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
+
 
 def read_xlsx_table(source: IO[bytes], max_bytes: int) -> Table:
     """The header and a lazy iterator over the rows of the workbook's first sheet.
@@ -40,7 +43,9 @@ def read_xlsx_table(source: IO[bytes], max_bytes: int) -> Table:
     stack = ExitStack()  # closes the workbook and any spool, here on failure or later
     try:
         # A zip is read from its end; a stream that cannot seek is copied first.
-        archive = source if source.seekable() else stack.enter_context(_spool(source))
+        archive = (
+            source if source.seekable() else stack.enter_context(spooled_copy(source))
+        )
         _check_archive(archive, max_bytes)
         workbook = _open_workbook(archive)
         stack.callback(workbook.close)
@@ -72,9 +77,17 @@ def _invoice_sheet(workbook: Workbook) -> tuple[list[str], Iterator[Cells]]:
     return fallback
 
 
-def _spool(source: IO[bytes]) -> IO[bytes]:
+def spooled_copy(source: SupportsRead[bytes]) -> IO[bytes]:
+    """A seekable copy of a stream that cannot seek, in memory up to 8 MB, on disk beyond.
+
+    The caller closes it (it is handed to an ExitStack, hence no `with` here).
+    """
     spool = tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY_BYTES)  # noqa: SIM115
-    shutil.copyfileobj(source, spool)
+    try:
+        shutil.copyfileobj(source, spool)
+    except BaseException:
+        spool.close()
+        raise
     spool.seek(0)
     return spool
 
