@@ -6,6 +6,7 @@ skipped with the reason shown, unless VENLIG_REQUIRE_CONTRACT=1 (CI), which make
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -39,20 +40,28 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def twilio_mock() -> Iterator[str]:
     """The base URL of a Prism mock of Twilio's REST API."""
+    with prism_mock() as base:
+        yield base
+
+
+@contextlib.contextmanager
+def prism_mock(*options: str) -> Iterator[str]:
+    """Prism serving Twilio's document (with `options`, e.g. "-d" for random answers);
+    skipped, with the reason, where Prism or the document is missing (an error in CI)."""
     if not PRISM.exists():
         pytest.skip(f"contract tests skipped: no Prism at {PRISM} (see .ci/run)")
     if not TWILIO_SPEC.exists():
         pytest.skip(f"contract tests skipped: no Twilio spec at {TWILIO_SPEC}")
     port = _free_port()
+    command = [str(PRISM), "mock", *options, "-h", "127.0.0.1", "-p", str(port)]
     server = subprocess.Popen(
-        [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), str(TWILIO_SPEC)],
+        [*command, str(TWILIO_SPEC)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_listening(port, server)
-        yield base
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -34,12 +33,7 @@ from reminders.sms import (
     TwilioSmsSender,
     _sent_from_twilio,
 )
-from tests.contract.conftest import (
-    PRISM,
-    TWILIO_SPEC,
-    _free_port,
-    _wait_until_listening,
-)
+from tests.contract.conftest import prism_mock
 from tests.contract.test_twilio_contract import ACCOUNT_SID, CALLBACK, SERVICE_SID
 
 TEXT = OutgoingSms(to="+4520123456", body="Hej Mette. En venlig påmindelse.")
@@ -77,32 +71,10 @@ def sender_for(http: RoutedClient) -> TwilioSmsSender:
 
 @pytest.fixture(scope="module")
 def dynamic_mock() -> Iterator[str]:
-    if not PRISM.exists() or not TWILIO_SPEC.exists():
-        pytest.skip(f"contract tests skipped: no Prism at {PRISM} (see .ci/run)")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(PRISM),
-            "mock",
-            "-d",
-            "--seed",
-            "venlig",
-            "--json-schema-faker-fillProperties",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            str(TWILIO_SPEC),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_until_listening(port, server)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with prism_mock(
+        "-d", "--seed", "venlig", "--json-schema-faker-fillProperties"
+    ) as base:
+        yield base
 
 
 def test_random_schema_valid_answers_are_a_sent_text_or_an_unknown_one(
