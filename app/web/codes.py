@@ -205,8 +205,23 @@ HARDSHIP_REASON_LABELS = {
     "other": _l("Other"),
 }
 
-# What our own code writes as a signal's evidence (app/risk/requests.py, behaviour.py), as
-# its reader says it; anything else (a debtor's own words) is shown as it is.
+# What our own code writes as a signal's evidence (app/risk/requests.py, behaviour.py,
+# payments/events.py), as its reader says it; anything else (a debtor's own words) is shown
+# as it is. Sentences without values are looked up as they are; those with values by pattern.
+EVIDENCE_LABELS = {
+    "The person who opened the payment link said they are not the debtor": _l(
+        "The person who opened the payment link said they are not the debtor"
+    ),
+    "Replied STOP again after START: our texts may be unwelcome": _l(
+        "Replied STOP again after START: our texts may be unwelcome"
+    ),
+    "Three reminders in a row without a reply, a visit or a payment": _l(
+        "Three reminders in a row without a reply, a visit or a payment"
+    ),
+    "A text would have broken the frequency cap and was held back": _l(
+        "A text would have broken the frequency cap and was held back"
+    ),
+}
 _EVIDENCE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"Dispute \((\w+)\)(?:: (.*))?", re.S),
@@ -226,22 +241,6 @@ _EVIDENCE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
     ),
     (
         re.compile(
-            r"The person who opened the payment link said they are not the debtor"
-        ),
-        lambda _m: _(
-            "The person who opened the payment link said they are not the debtor"
-        ),
-    ),
-    (
-        re.compile(r"Replied STOP again after START: our texts may be unwelcome"),
-        lambda _m: _("Replied STOP again after START: our texts may be unwelcome"),
-    ),
-    (
-        re.compile(r"Three reminders in a row without a reply, a visit or a payment"),
-        lambda _m: _("Three reminders in a row without a reply, a visit or a payment"),
-    ),
-    (
-        re.compile(
             r"A text was held back (\d+) times by quiet hours: check the debtor's time zone"
         ),
         lambda m: _(
@@ -249,10 +248,6 @@ _EVIDENCE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
             "time zone",
             count=m[1],
         ),
-    ),
-    (
-        re.compile(r"A text would have broken the frequency cap and was held back"),
-        lambda _m: _("A text would have broken the frequency cap and was held back"),
     ),
     (
         re.compile(r"(\d+) instalments of the plan have failed: the plan may not fit"),
@@ -272,6 +267,8 @@ _EVIDENCE: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = 
 
 def evidence_words(evidence: str) -> str:
     """A signal's evidence in the reader's words when our own code wrote it."""
+    if evidence in EVIDENCE_LABELS:
+        return str(EVIDENCE_LABELS[evidence])
     for pattern, say in _EVIDENCE:
         found = pattern.fullmatch(evidence)
         if found:
